@@ -1,0 +1,386 @@
+"""The meta-distribution: a seeded prior over (family, n, dim_x, dim_y, parameters), and the named splits.
+
+A *family* is a string:
+
+- ``"<normal|student>-<dense|sparse|2pair|lvm>-<transform>"``: a Gaussian or Student-t structure followed by
+  an element-wise transform (``base``, ``halfcube``, ``asinh``, ``wiggly``), as in the paper;
+- ``"additive-<transform>"``: uniform additive noise followed by a transform;
+- ``"discrete"``: integer X, continuous Y (:class:`~mist_hf.samplers.DiscreteContinuousSampler`);
+- ``"rotated-<family>"`` / ``"spiral-<family>"``: random rotations / a radius-dependent rotation inside X and
+  inside Y applied to ``<family>``; a bare ``"rotated"`` or ``"spiral"`` draws the base from
+  :data:`PAPER_TRAIN_FAMILIES` for each example.
+
+Parameters are drawn from the reference's ranges (see ``shared/reference/paper-facts.md`` section 4); dim_x
+and dim_y are drawn independently unless a split asks for dim_x == dim_y.
+
+Example ``i`` of a split is a pure function of ``(split seed, i)``: its generator is
+``numpy.random.default_rng(example_seed(split_seed, i))`` and nothing else is random (grid splits that draw
+dims per (n, family) cell use a second generator seeded from the cell). ``example_seed`` packs the split seed
+and ``i`` into one integer, so splits with different seeds cannot share a seed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .samplers import (
+    MAX_DIM,
+    STRUCTURES,
+    TRANSFORMS,
+    AdditiveNoiseSampler,
+    DiscreteContinuousSampler,
+    GaussianSampler,
+    LatentStructure,
+    RotatedSampler,
+    Sampler,
+    SpiralSampler,
+    StudentSampler,
+    TransformedSampler,
+    check_n,
+)
+
+PAPER_TRAIN_FAMILIES: tuple[str, ...] = (
+    "normal-dense-base",
+    "normal-dense-halfcube",
+    "normal-dense-asinh",
+    "normal-sparse-wiggly",
+    "normal-sparse-base",
+    "normal-lvm-wiggly",
+    "normal-lvm-base",
+    "normal-2pair-base",
+    "student-dense-base",
+    "student-dense-wiggly",
+    "student-sparse-halfcube",
+    "student-sparse-base",
+    "student-sparse-asinh",
+    "student-2pair-asinh",
+    "student-2pair-halfcube",
+    "additive-wiggly",
+)
+"""The reference's 16 training families (``wigglify`` is called ``wiggly`` here)."""
+
+EXTRA_TRAIN_FAMILIES: tuple[str, ...] = ("rotated", "discrete")
+"""Families beyond the paper that join training."""
+
+TRAIN_FAMILIES: tuple[str, ...] = PAPER_TRAIN_FAMILIES + EXTRA_TRAIN_FAMILIES
+
+IMD_FAMILIES: tuple[str, ...] = (
+    "normal-dense-base",
+    "normal-lvm-wiggly",
+    "normal-dense-halfcube",
+    "student-dense-base",
+    "student-sparse-base",
+    "student-sparse-asinh",
+)
+"""The reference's in-meta-distribution test families (all are training families)."""
+
+OOMD_FAMILIES: tuple[str, ...] = (
+    "normal-dense-wiggly",
+    "normal-sparse-halfcube",
+    "normal-sparse-asinh",
+    "student-sparse-wiggly",
+    "student-dense-halfcube",
+    "additive-base",
+    "additive-halfcube",
+)
+"""The reference's out-of-meta-distribution test families: (structure, transform) pairs never trained on."""
+
+OOD_HARD_FAMILIES: tuple[str, ...] = (
+    "spiral-normal-lvm-base",
+    "spiral-normal-dense-base",
+    "spiral-student-sparse-base",
+    "spiral-additive-base",
+)
+"""Held-out coordinate-mixing family (the spiral), kept out of training and validation entirely."""
+
+PAPER_N_GRID: tuple[int, ...] = tuple(int(v) for v in np.linspace(10, 500, 20, dtype=int))
+"""The reference's test grid of sample sizes: 10, 35, 61, ..., 500."""
+
+_MAX_INDEX = 2**40
+_MAX_SPLIT_SEED = 2**23  # so that every example seed fits in a signed 64-bit integer
+
+
+# ---- families ----------------------------------------------------------------------------------------
+
+
+def _split_family(family: str) -> tuple[str, str]:
+    head, _, rest = family.partition("-")
+    return head, rest
+
+
+def validate_family(family: str) -> None:
+    """Raise ``ValueError`` if ``family`` is not a valid family string (see the module docstring)."""
+    if not isinstance(family, str):
+        raise ValueError(f"family must be a string, got {family!r}")
+    head, rest = _split_family(family)
+    if head in ("rotated", "spiral"):
+        if rest:
+            validate_family(rest)
+        return
+    if family == "discrete":
+        return
+    parts = family.split("-")
+    ok = (
+        (len(parts) == 3 and parts[0] in ("normal", "student") and parts[1] in STRUCTURES and parts[2] in TRANSFORMS)
+        or (len(parts) == 2 and parts[0] == "additive" and parts[1] in TRANSFORMS)
+    )
+    if not ok:
+        raise ValueError(
+            f"unknown family {family!r}; expected '<normal|student>-<structure>-<transform>', "
+            "'additive-<transform>', 'discrete', or 'rotated-'/'spiral-' followed by a family"
+        )
+
+
+def family_min_dim(family: str) -> int:
+    """Smallest ``min(dim_x, dim_y)`` a family supports (2 for the 2-pair structure, else 1)."""
+    return 2 if "-2pair-" in f"-{family}-" else 1
+
+
+def draw_sampler(family: str, dim_x: int, dim_y: int, rng: np.random.Generator) -> Sampler:
+    """Draw a sampler of ``family`` with the given dims, its parameters drawn from ``rng``.
+
+    Raises:
+        ValueError: for an unknown family or dims outside ``[1, MAX_DIM]`` (or below the family's minimum).
+    """
+    validate_family(family)
+    if min(dim_x, dim_y) < family_min_dim(family):
+        raise ValueError(f"family {family!r} needs dim_x and dim_y >= {family_min_dim(family)}")
+    head, rest = _split_family(family)
+    if head in ("rotated", "spiral"):
+        base = draw_sampler(rest, dim_x, dim_y, rng)
+        seed = int(rng.integers(2**63))
+        if head == "rotated":
+            return RotatedSampler(base, seed)
+        return SpiralSampler(base, rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0), seed)
+    if family == "discrete":
+        k = int(rng.integers(1, min(dim_x, dim_y) + 1))
+        levels = rng.integers(2, 11, size=dim_x).tolist()
+        widths = np.exp(rng.uniform(np.log(0.3), np.log(6.0), size=k)).tolist()
+        return DiscreteContinuousSampler(dim_x, dim_y, levels, widths)
+    parts = family.split("-")
+    transform = parts[-1]
+    if parts[0] == "additive":
+        base: Sampler = AdditiveNoiseSampler(dim_x, dim_y, rng.uniform(0.1, 2.0, size=min(dim_x, dim_y)))
+    else:
+        structure = _draw_structure(parts[1], dim_x, dim_y, rng)
+        if parts[0] == "normal":
+            base = GaussianSampler(structure)
+        else:
+            base = StudentSampler(structure, df=rng.uniform(1.0, 10.0))
+    return base if transform == "base" else TransformedSampler(base, transform)
+
+
+def _draw_structure(kind: str, dim_x: int, dim_y: int, rng: np.random.Generator) -> LatentStructure:
+    d = min(dim_x, dim_y)
+    if kind == "dense":
+        return LatentStructure.dense(dim_x, dim_y, rho=rng.uniform(0.0, 0.5))
+    if kind == "sparse":
+        return LatentStructure.sparse(dim_x, dim_y, k=int(rng.integers(1, d + 1)), strength=rng.uniform(0.1, 5.0))
+    if kind == "2pair":
+        return LatentStructure.sparse(dim_x, dim_y, k=2, strength=rng.uniform(0.1, 5.0), kind="2pair")
+    k = int(rng.integers(1, d + 1))
+    alpha, lam, beta, eta = rng.uniform(0, 1), rng.uniform(0.1, 3), rng.uniform(0, 1.5), rng.uniform(0.1, 5)
+    return LatentStructure("lvm", dim_x, dim_y, k=k, alpha=alpha, beta=beta, lam=lam, eta=eta)
+
+
+# ---- splits ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How the examples of one split are drawn.
+
+    Two layouts exist. A *prior* split (``n_grid is None``) draws family, n and dims for every example.
+    A *grid* split walks ``n_grid`` x ``families`` x ``per_cell`` replicates in that order; its dims are
+    drawn per example or, with ``dims_per_cell``, once per (n, family) cell as in the reference.
+
+    Attributes:
+        name: split name.
+        seed: the split seed; example ``i`` uses ``example_seed(seed, i)``.
+        families: families to draw from (uniformly for a prior split).
+        num_examples: size of a prior split (ignored for grid splits, whose size follows from the grid).
+        n_range: inclusive range of n for a prior split.
+        n_grid: the sample sizes of a grid split.
+        per_cell: replicates per (n, family) cell of a grid split.
+        dim_range: inclusive range of dim_x and dim_y.
+        equal_dims: draw dim_y = dim_x (the reference's setting).
+        dims_per_cell: in a grid split, draw the dims once per cell.
+    """
+
+    name: str
+    seed: int
+    families: tuple[str, ...]
+    num_examples: int = 0
+    n_range: tuple[int, int] = (10, 500)
+    n_grid: tuple[int, ...] | None = None
+    per_cell: int = 1
+    dim_range: tuple[int, int] = (1, MAX_DIM)
+    equal_dims: bool = False
+    dims_per_cell: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.families:
+            raise ValueError("a split needs at least one family")
+        for family in self.families:
+            validate_family(family)
+        lo, hi = self.dim_range
+        if not (1 <= lo <= hi <= MAX_DIM):
+            raise ValueError(f"dim_range must satisfy 1 <= low <= high <= {MAX_DIM}, got {self.dim_range}")
+        if self.n_grid is None:
+            if self.num_examples < 0:
+                raise ValueError(f"num_examples must be >= 0, got {self.num_examples}")
+            check_n(self.n_range[0])
+            if self.n_range[1] < self.n_range[0]:
+                raise ValueError(f"n_range must be increasing, got {self.n_range}")
+        else:
+            if not self.n_grid:
+                raise ValueError("n_grid must not be empty")
+            for n in self.n_grid:
+                check_n(n)
+            if self.per_cell < 1:
+                raise ValueError(f"per_cell must be >= 1, got {self.per_cell}")
+
+    @property
+    def size(self) -> int:
+        """Number of examples in the split."""
+        if self.n_grid is None:
+            return self.num_examples
+        return len(self.n_grid) * len(self.families) * self.per_cell
+
+    def with_size(self, num_examples: int) -> SplitSpec:
+        """A copy of a prior split with another number of examples (grid splits cannot be resized)."""
+        if self.n_grid is not None:
+            raise ValueError(f"split {self.name!r} is a grid; its size is fixed at {self.size}")
+        return replace(self, num_examples=num_examples)
+
+
+SPLITS: dict[str, SplitSpec] = {
+    "train": SplitSpec("train", seed=1, families=TRAIN_FAMILIES, num_examples=625_000),
+    "validation": SplitSpec("validation", seed=2, families=TRAIN_FAMILIES, n_grid=PAPER_N_GRID, per_cell=2),
+    "test_imd": SplitSpec(
+        "test_imd", seed=3, families=IMD_FAMILIES, n_grid=PAPER_N_GRID, per_cell=9,
+        dim_range=(2, MAX_DIM), equal_dims=True, dims_per_cell=True,
+    ),
+    "test_oomd": SplitSpec(
+        "test_oomd", seed=4, families=OOMD_FAMILIES, n_grid=PAPER_N_GRID, per_cell=9,
+        dim_range=(2, MAX_DIM), equal_dims=True, dims_per_cell=True,
+    ),
+    "test_ood_hard": SplitSpec("test_ood_hard", seed=5, families=OOD_HARD_FAMILIES, n_grid=PAPER_N_GRID, per_cell=9),
+}  # fmt: skip
+"""The named splits. ``train`` is streamed; the others are small enough to store."""
+
+
+def get_split(name: str) -> SplitSpec:
+    """The :class:`SplitSpec` called ``name``; raises ``ValueError`` for an unknown name."""
+    if name not in SPLITS:
+        raise ValueError(f"unknown split {name!r}; expected one of {sorted(SPLITS)}")
+    return SPLITS[name]
+
+
+def example_seed(split_seed: int, index: int) -> int:
+    """The seed of example ``index`` of the split with seed ``split_seed``: ``split_seed * 2**40 + index``.
+
+    Distinct (split seed, index) pairs give distinct seeds by construction, so splits never share a seed;
+    ``numpy.random.default_rng(seed)`` hashes the seed through ``SeedSequence``, so neighbouring seeds give
+    independent streams.
+    """
+    if not 0 <= index < _MAX_INDEX:
+        raise ValueError(f"example index must be in [0, 2**40), got {index}")
+    if not 0 <= split_seed < _MAX_SPLIT_SEED:
+        raise ValueError(f"split seed must be in [0, 2**23), got {split_seed}")
+    return split_seed * _MAX_INDEX + index
+
+
+def _cell_rng(split_seed: int, cell: int) -> np.random.Generator:
+    # Cell streams hash (cell, split seed, 1): a different entropy length from any example seed.
+    return np.random.default_rng([cell, split_seed, 1])
+
+
+def _draw_dims(spec: SplitSpec, family: str, rng: np.random.Generator) -> tuple[int, int]:
+    lo = max(spec.dim_range[0], family_min_dim(family))
+    hi = spec.dim_range[1]
+    dim_x = int(rng.integers(lo, hi + 1))
+    dim_y = dim_x if spec.equal_dims else int(rng.integers(lo, hi + 1))
+    return dim_x, dim_y
+
+
+@dataclass
+class Example:
+    """One meta-dataset example: a sample of (X, Y) and its exact MI.
+
+    Attributes:
+        x: shape ``(n, dim_x)``, float32.
+        y: shape ``(n, dim_y)``, float32.
+        mi: exact I(X; Y) in nats.
+        family: the family string; ``sampler.params()`` has the drawn base of a bare ``rotated``/``spiral``.
+        seed: the example's seed; ``numpy.random.default_rng(seed)`` drove every random choice.
+        index: position in its split.
+        sampler: the distribution the rows were drawn from.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    mi: float
+    family: str
+    seed: int
+    index: int
+    sampler: Sampler
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+    def params_json(self) -> str:
+        """The sampler's parameters as JSON (see :func:`mist_hf.samplers.sampler_from_params`)."""
+        return json.dumps(self.sampler.params(), separators=(",", ":"))
+
+    def to_record(self) -> dict[str, Any]:
+        """Flat record in the layout of :data:`mist_hf.dataset_builder.FEATURES`."""
+        return {
+            "x": self.x.reshape(-1),
+            "y": self.y.reshape(-1),
+            "n": self.n,
+            "dim_x": self.x.shape[1],
+            "dim_y": self.y.shape[1],
+            "mi": self.mi,
+            "family": self.family,
+            "seed": self.seed,
+            "params": self.params_json(),
+        }
+
+
+def generate_example(spec: SplitSpec, index: int) -> Example:
+    """Example ``index`` of ``spec``: a pure function of ``(spec.seed, index)`` and the spec."""
+    if not 0 <= index < spec.size:
+        raise ValueError(f"index {index} is out of range for split {spec.name!r} of size {spec.size}")
+    seed = example_seed(spec.seed, index)
+    rng = np.random.default_rng(seed)
+    if spec.n_grid is None:
+        family = spec.families[int(rng.integers(len(spec.families)))]
+        n = int(rng.integers(spec.n_range[0], spec.n_range[1] + 1))
+        dims = _draw_dims(spec, family, rng)
+    else:
+        cell = index // spec.per_cell
+        n_idx, fam_idx = divmod(cell, len(spec.families))
+        family, n = spec.families[fam_idx], spec.n_grid[n_idx]
+        dims = _draw_dims(spec, family, _cell_rng(spec.seed, cell) if spec.dims_per_cell else rng)
+    drawn = family
+    head, rest = _split_family(family)
+    if head in ("rotated", "spiral") and not rest:
+        bases = [f for f in PAPER_TRAIN_FAMILIES if family_min_dim(f) <= min(dims)]
+        drawn = f"{head}-{bases[int(rng.integers(len(bases)))]}"
+    sampler = draw_sampler(drawn, *dims, rng)
+    x, y = sampler.sample(n, rng, np.float32)
+    return Example(
+        x=x,
+        y=y,
+        mi=sampler.mutual_information(),
+        family=family,
+        seed=seed,
+        index=index,
+        sampler=sampler,
+    )
