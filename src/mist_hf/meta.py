@@ -151,6 +151,9 @@ def draw_sampler(family: str, dim_x: int, dim_y: int, rng: np.random.Generator) 
         raise ValueError(f"family {family!r} needs dim_x and dim_y >= {family_min_dim(family)}")
     head, rest = _split_family(family)
     if head in ("rotated", "spiral"):
+        if not rest:  # a bare wrapper draws its base from the paper's training families
+            bases = [f for f in PAPER_TRAIN_FAMILIES if family_min_dim(f) <= min(dim_x, dim_y)]
+            rest = bases[int(rng.integers(len(bases)))]
         base = draw_sampler(rest, dim_x, dim_y, rng)
         seed = int(rng.integers(2**63))
         if head == "rotated":
@@ -368,12 +371,7 @@ def generate_example(spec: SplitSpec, index: int) -> Example:
         n_idx, fam_idx = divmod(cell, len(spec.families))
         family, n = spec.families[fam_idx], spec.n_grid[n_idx]
         dims = _draw_dims(spec, family, _cell_rng(spec.seed, cell) if spec.dims_per_cell else rng)
-    drawn = family
-    head, rest = _split_family(family)
-    if head in ("rotated", "spiral") and not rest:
-        bases = [f for f in PAPER_TRAIN_FAMILIES if family_min_dim(f) <= min(dims)]
-        drawn = f"{head}-{bases[int(rng.integers(len(bases)))]}"
-    sampler = draw_sampler(drawn, *dims, rng)
+    sampler = draw_sampler(family, *dims, rng)
     x, y = sampler.sample(n, rng, np.float32)
     return Example(
         x=x,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .additive import AdditiveNoiseSampler, additive_noise_mi
-from .base import MAX_DIM, Sampler, check_dims, check_n
+from .base import MAX_DIM, Sampler, check_dims, check_n, standard_normal
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
@@ -40,6 +40,7 @@ __all__ = [
     "haar_orthogonal",
     "invert_transform",
     "sampler_from_params",
+    "standard_normal",
     "student_t_correction",
     "transform_derivative",
 ]

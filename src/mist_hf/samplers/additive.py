@@ -12,7 +12,6 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .base import Sampler, check_dims
 
@@ -38,7 +37,7 @@ class AdditiveNoiseSampler(Sampler):
     def mutual_information(self) -> float:
         return self._mi
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         k = self.eps.shape[0]
         x = rng.random((n, self.dim_x), dtype=dtype)
         y = rng.random((n, self.dim_y), dtype=dtype)

@@ -69,7 +69,6 @@ class Sampler(ABC):
     def mutual_information(self) -> float:
         """Exact I(X; Y) in nats."""
 
-    @abstractmethod
     def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` i.i.d. rows.
 
@@ -80,7 +79,21 @@ class Sampler(ABC):
 
         Returns:
             ``(x, y)`` of shapes ``(n, dim_x)`` and ``(n, dim_y)``.
+
+        Raises:
+            ValueError: if ``n < 2``, ``rng`` is not a ``numpy.random.Generator`` or ``dtype`` is not a float.
         """
+        n = check_n(n)
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        return self._sample(n, rng, dtype)
+
+    @abstractmethod
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` rows; arguments are already validated."""
 
     @abstractmethod
     def params(self) -> dict[str, Any]:

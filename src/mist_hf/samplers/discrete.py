@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .base import Sampler, check_dims, standard_normal
 
@@ -63,7 +62,7 @@ class DiscreteContinuousSampler(Sampler):
     def mutual_information(self) -> float:
         return self._mi
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         k = self.widths.shape[0]
         x = rng.integers(0, self.levels, size=(n, self.dim_x)).astype(dtype)
         y = standard_normal(rng, (n, self.dim_y), dtype)

@@ -172,7 +172,7 @@ class GaussianSampler(Sampler):
     def mutual_information(self) -> float:
         return self._mi
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         z = self.structure.sample_standard(n, rng, dtype)
         return z[:, : self.dim_x], z[:, self.dim_x :]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .base import Sampler
 
@@ -39,7 +38,7 @@ class RotatedSampler(Sampler):
     def mutual_information(self) -> float:
         return self.base.mutual_information()
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         x, y = self.base.sample(n, rng, dtype)
         return x @ self.rot_x.astype(x.dtype), y @ self.rot_y.astype(y.dtype)
 
@@ -90,7 +89,7 @@ class SpiralSampler(Sampler):
     def mutual_information(self) -> float:
         return self.base.mutual_information()
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         x, y = self.base.sample(n, rng, dtype)
         return self.spiral_x.forward(x), self.spiral_y.forward(y)
 

@@ -17,7 +17,6 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 from scipy.special import digamma
 
 from .base import Sampler
@@ -52,7 +51,7 @@ class StudentSampler(Sampler):
         """The dispersion (scale) matrix C of (X, Y)."""
         return self.structure.correlation()
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         z = self.structure.sample_standard(n, rng, dtype)
         w = rng.standard_gamma(0.5 * self.df, size=(n, 1))  # chi^2(df) / 2
         z *= np.sqrt(0.5 * self.df / w).astype(z.dtype)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from .base import Sampler
 
@@ -76,14 +75,14 @@ def invert_transform(name: str, u: np.ndarray, side: str, tol: float = 1e-12) ->
         return np.sign(u) * np.abs(u) ** (2.0 / 3.0)
     if name == "asinh":
         return np.sinh(u)
-    # |wiggly(t) - t| <= 0.63, so the root lies in [u - 0.63, u + 0.63]; bisection keeps Newton safe.
-    lo, hi, t = u - 0.63, u + 0.63, u.astype(float)
+    # |wiggly(t) - t| <= 0.63, so the root lies inside [u - 0.65, u + 0.65]; bisection keeps Newton safe.
+    lo, hi, t = u - 0.65, u + 0.65, u.astype(float)
     for _ in range(100):
         f = apply_transform(name, t, side) - u
         lo = np.where(f < 0, t, lo)
         hi = np.where(f > 0, t, hi)
         step = t - f / transform_derivative(name, t, side)
-        t = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+        t = np.where((step >= lo) & (step <= hi), step, 0.5 * (lo + hi))
         if np.max(np.abs(f)) < tol:
             break
     return t
@@ -100,7 +99,7 @@ class TransformedSampler(Sampler):
     def mutual_information(self) -> float:
         return self.base.mutual_information()
 
-    def sample(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         x, y = self.base.sample(n, rng, dtype)
         return apply_transform(self.transform, x, "x"), apply_transform(self.transform, y, "y")
 
