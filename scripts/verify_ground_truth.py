@@ -18,7 +18,9 @@ import numpy as np
 from mist_hf.meta import OOD_HARD_FAMILIES, OOMD_FAMILIES, TRAIN_FAMILIES, draw_sampler, family_min_dim
 from mist_hf.samplers.verify import monte_carlo_mi
 
-ALL_FAMILIES = tuple(dict.fromkeys(("rotated-student-dense-wiggly",) + TRAIN_FAMILIES + OOMD_FAMILIES + OOD_HARD_FAMILIES))
+ALL_FAMILIES = tuple(
+    dict.fromkeys(("rotated-student-dense-wiggly", *TRAIN_FAMILIES, *OOMD_FAMILIES, *OOD_HARD_FAMILIES))
+)
 
 
 def main() -> None:

@@ -121,7 +121,7 @@ class MistMeta(datasets.ArrowBasedBuilder):
 
     VERSION = datasets.Version("1.0.0")
     BUILDER_CONFIG_CLASS = MistMetaConfig
-    BUILDER_CONFIGS = [
+    BUILDER_CONFIGS = [  # noqa: RUF012 (the datasets API declares this as a class-level list)
         MistMetaConfig(name="default", description="All splits; a 2,000-example sample of train."),
         *[MistMetaConfig(name=name, splits=(name,), description=f"Only the {name} split.") for name in SPLITS],
         MistMetaConfig(name="tiny", train_examples=32, max_examples=32, description="32 examples per split."),

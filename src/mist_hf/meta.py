@@ -117,17 +117,15 @@ def validate_family(family: str) -> None:
     if not isinstance(family, str):
         raise ValueError(f"family must be a string, got {family!r}")
     head, rest = _split_family(family)
-    if head in ("rotated", "spiral"):
-        if rest:
-            validate_family(rest)
+    if family in ("rotated", "spiral", "discrete"):
         return
-    if family == "discrete":
+    if head in ("rotated", "spiral") and rest:
+        validate_family(rest)
         return
     parts = family.split("-")
     ok = (
-        (len(parts) == 3 and parts[0] in ("normal", "student") and parts[1] in STRUCTURES and parts[2] in TRANSFORMS)
-        or (len(parts) == 2 and parts[0] == "additive" and parts[1] in TRANSFORMS)
-    )
+        len(parts) == 3 and parts[0] in ("normal", "student") and parts[1] in STRUCTURES and parts[2] in TRANSFORMS
+    ) or (len(parts) == 2 and parts[0] == "additive" and parts[1] in TRANSFORMS)
     if not ok:
         raise ValueError(
             f"unknown family {family!r}; expected '<normal|student>-<structure>-<transform>', "

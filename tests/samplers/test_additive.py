@@ -1,5 +1,7 @@
 """Uniform additive noise: MI formula against quadrature and Monte Carlo."""
 
+import itertools
+
 import numpy as np
 import pytest
 from mc_check import N_MC, assert_mc_mi
@@ -16,7 +18,7 @@ def test_formula_matches_quadrature(eps):
         return max(0.0, min(y + eps, 1.0) - max(y - eps, 0.0)) / (2 * eps)
 
     breaks = sorted({-eps, eps, 1 - eps, 1 + eps})
-    h = sum(integrate.quad(lambda y: -density(y) * np.log(density(y)), a, b)[0] for a, b in zip(breaks, breaks[1:]))
+    h = sum(integrate.quad(lambda y: -density(y) * np.log(density(y)), a, b)[0] for a, b in itertools.pairwise(breaks))
     assert additive_noise_mi(eps) == pytest.approx(h - np.log(2 * eps), abs=1e-8)
 
 

@@ -42,13 +42,15 @@ def test_bad_n_raises(n):
 
 
 def test_bad_rng_and_dtype_raise():
-    with pytest.raises(ValueError, match="numpy.random.Generator"):
+    with pytest.raises(ValueError, match=r"numpy\.random\.Generator"):
         SAMPLER.sample(10, 0)
     with pytest.raises(ValueError, match="dtype"):
         SAMPLER.sample(10, np.random.default_rng(0), np.int64)
 
 
-@pytest.mark.parametrize("dims, match", [((0, 1), "dim_x"), ((1, 33), "dim_y"), ((-1, 2), "dim_x"), ((2.0, 2), "dim_x")])
+@pytest.mark.parametrize(
+    "dims, match", [((0, 1), "dim_x"), ((1, 33), "dim_y"), ((-1, 2), "dim_x"), ((2.0, 2), "dim_x")]
+)
 def test_bad_dims_raise(dims, match):
     with pytest.raises(ValueError, match=match):
         check_dims(*dims)

@@ -32,7 +32,10 @@ def test_spiral_inverse_and_unit_jacobian():
     h = 1e-6
     for point in x[:10]:
         jac = np.stack(
-            [(spiral.forward((point + h * e)[None]) - spiral.forward((point - h * e)[None]))[0] / (2 * h) for e in np.eye(4)],
+            [
+                (spiral.forward((point + h * e)[None]) - spiral.forward((point - h * e)[None]))[0] / (2 * h)
+                for e in np.eye(4)
+            ],
             axis=1,
         )
         assert np.linalg.det(jac) == pytest.approx(1.0, abs=1e-5)

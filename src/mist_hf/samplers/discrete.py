@@ -51,7 +51,9 @@ class DiscreteContinuousSampler(Sampler):
         if levels_arr.shape != (dim_x,) or np.any(levels_arr < 2):
             raise ValueError(f"levels must hold dim_x = {dim_x} integers >= 2")
         if widths_arr.shape[0] > min(dim_x, dim_y):
-            raise ValueError(f"at most min(dim_x, dim_y) = {min(dim_x, dim_y)} widths (pairs), got {widths_arr.shape[0]}")
+            raise ValueError(
+                f"at most min(dim_x, dim_y) = {min(dim_x, dim_y)} widths (pairs), got {widths_arr.shape[0]}"
+            )
         if not np.all(np.isfinite(widths_arr) & (widths_arr > 0)):
             raise ValueError("every width must be finite and > 0")
         self.dim_x, self.dim_y = dim_x, dim_y

@@ -130,24 +130,32 @@ class LatentStructure:
 
     def sample_standard(self, n: int, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> np.ndarray:
         """Draw ``n`` rows of N(0, C), shape ``(n, dim_x + dim_y)``: X columns first, then Y."""
-        dx, dy, k = self.dim_x, self.dim_y, self.k
+        dx, k = self.dim_x, self.k
         dtype = np.dtype(dtype)
-        z = standard_normal(rng, (n, dx + dy), dtype)
         sx, sy = self._std()
-        noise = np.full(dx + dy, math.sqrt(self.eps**2 + self.eta**2))
+        inv = 1.0 / np.concatenate([sx, sy])  # every loading is divided by its coordinate's std
+        noise = np.full(self.dim_total, math.sqrt(self.eps**2 + self.eta**2))
         noise[:k] = self.eps
         noise[dx : dx + k] = self.eps
-        z *= noise.astype(dtype)
-        if self.alpha:
-            z += dtype.type(self.alpha) * rng.standard_normal((n, 1), dtype=dtype)
-        if self.beta:
-            z[:, :dx] += dtype.type(self.beta) * rng.standard_normal((n, 1), dtype=dtype)
-            z[:, dx:] += dtype.type(self.beta) * rng.standard_normal((n, 1), dtype=dtype)
+        z = standard_normal(rng, (n, self.dim_total), dtype)
+        z *= (noise * inv).astype(dtype)
+        # Shared latents, one draw: columns [U | U_X U_Y | Z_1..Z_k], present only when their loading is > 0.
+        n_shared = (self.alpha > 0) + 2 * (self.beta > 0) + k
+        if n_shared == 0:
+            return z
+        latent = standard_normal(rng, (n, n_shared), dtype)
+        col = 0
+        if self.alpha > 0:
+            z += latent[:, :1] * (self.alpha * inv).astype(dtype)
+            col = 1
+        if self.beta > 0:
+            z[:, :dx] += latent[:, col : col + 1] * (self.beta * inv[:dx]).astype(dtype)
+            z[:, dx:] += latent[:, col + 1 : col + 2] * (self.beta * inv[dx:]).astype(dtype)
+            col += 2
         if k:
-            shared = dtype.type(self.lam) * rng.standard_normal((n, k), dtype=dtype)
+            shared = latent[:, col:] * dtype.type(self.lam * inv[0])  # paired coordinates share one std
             z[:, :k] += shared
             z[:, dx : dx + k] += shared
-        z /= np.concatenate([sx, sy]).astype(dtype)
         return z
 
     def params(self) -> dict[str, Any]:

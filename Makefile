@@ -1,0 +1,38 @@
+# The README's two set-up commands: `make run` (install, then the main job) and `make test` (install, then tests).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export HF_HOME := $(CURDIR)/.hf_home
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: install run test lint bench clean
+
+# torch is installed first and pinned: a bare `torch` requirement can pull a CUDA build of several GB.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Main job: export the meta-dataset to mist_meta/ and print its summary.
+run: install
+	$(PY) dataset_builder/export.py
+
+# pytest exits 5 when it collects nothing; that is not a failure of the code under test.
+test: install
+	$(PY) -m pytest -q; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) scripts/bench_generation.py
+
+clean:
+	rm -rf $(VENV) .hf_home mist_meta

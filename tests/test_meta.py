@@ -1,0 +1,191 @@
+"""The meta-distribution and the splits: composition, sizes, determinism, no leaks and no collisions."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mist_hf.meta import (
+    IMD_FAMILIES,
+    OOD_HARD_FAMILIES,
+    OOMD_FAMILIES,
+    PAPER_N_GRID,
+    PAPER_TRAIN_FAMILIES,
+    SPLITS,
+    TRAIN_FAMILIES,
+    SplitSpec,
+    draw_sampler,
+    example_seed,
+    generate_example,
+    get_split,
+    validate_family,
+)
+from mist_hf.samplers import sampler_from_params
+
+
+def test_paper_grid_and_sizes():
+    assert PAPER_N_GRID == (
+        10,
+        35,
+        61,
+        87,
+        113,
+        138,
+        164,
+        190,
+        216,
+        242,
+        267,
+        293,
+        319,
+        345,
+        371,
+        396,
+        422,
+        448,
+        474,
+        500,
+    )
+    assert SPLITS["train"].size == 625_000
+    assert SPLITS["test_imd"].size == 20 * 6 * 9
+    assert SPLITS["test_oomd"].size == 20 * 7 * 9
+    assert len(PAPER_TRAIN_FAMILIES) == 16
+
+
+def test_no_oomd_or_ood_hard_family_in_training_or_validation():
+    seen = set(SPLITS["train"].families) | set(SPLITS["validation"].families)
+    assert not seen & set(OOMD_FAMILIES)
+    assert not seen & set(OOD_HARD_FAMILIES)
+    assert not any(f.startswith("spiral") for f in seen)
+    assert set(IMD_FAMILIES) <= set(TRAIN_FAMILIES)
+    assert all(generate_example(SPLITS["validation"], i).family in TRAIN_FAMILIES for i in range(0, 720, 5))
+
+
+@pytest.mark.parametrize("name", ["test_imd", "test_oomd"])
+def test_reference_grid_layout(name):
+    spec = SPLITS[name]
+    cells = {}
+    for i in range(0, spec.size, 7):
+        ex = generate_example(spec, i)
+        cell = i // 9
+        assert ex.n == PAPER_N_GRID[cell // len(spec.families)]
+        assert ex.family == spec.families[cell % len(spec.families)]
+        assert ex.x.shape[1] == ex.y.shape[1] and 2 <= ex.x.shape[1] <= 32
+        cells.setdefault(cell, set()).add(ex.x.shape[1])
+    assert all(len(d) == 1 for d in cells.values())  # one d per (n, family) cell, as in the reference
+
+
+def test_ood_hard_has_unequal_dims_and_one_column_sides():
+    spec = SPLITS["test_ood_hard"]
+    dims = [generate_example(spec, i).sampler for i in range(spec.size)]
+    assert any(s.dim_x != s.dim_y for s in dims)
+    assert any(min(s.dim_x, s.dim_y) == 1 for s in dims)
+
+
+def test_train_prior_covers_the_envelope():
+    spec = SPLITS["train"]
+    exs = [generate_example(spec, i) for i in range(2000)]
+    ns = np.array([e.n for e in exs])
+    dims = np.array([(e.x.shape[1], e.y.shape[1]) for e in exs])
+    assert ns.min() >= 10 and ns.max() <= 500 and abs(ns.mean() - 255) < 10
+    assert dims.min() == 1 and dims.max() == 32
+    assert np.mean(dims[:, 0] != dims[:, 1]) > 0.9
+    assert set(e.family for e in exs) == set(TRAIN_FAMILIES)
+
+
+def test_equal_dims_option():
+    spec = SplitSpec("eq", seed=99, families=("normal-dense-base",), num_examples=50, equal_dims=True)
+    assert all(generate_example(spec, i).x.shape[1] == generate_example(spec, i).y.shape[1] for i in range(50))
+
+
+def example_digest(split: str, index: int) -> str:
+    e = generate_example(SPLITS[split], index)
+    return hashlib.sha256(e.x.tobytes() + e.y.tobytes()).hexdigest()
+
+
+def test_generation_is_bit_identical_and_pure():
+    spec = SPLITS["train"]
+    a, b = generate_example(spec, 123), generate_example(spec, 123)
+    assert a.x.tobytes() == b.x.tobytes() and a.y.tobytes() == b.y.tobytes() and a.mi == b.mi
+    # Same bytes in a fresh process: no hidden global state.
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); import test_meta; print(test_meta.example_digest('test_oomd', 777))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == example_digest("test_oomd", 777)
+    np.random.seed(0)  # the global RNG has no influence
+    assert generate_example(spec, 123).x.tobytes() == a.x.tobytes()
+
+
+def test_no_seed_or_parameter_collisions_between_splits():
+    seeds, params = {}, {}
+    for name, spec in SPLITS.items():
+        size = min(spec.size, 3000)
+        seeds[name] = {example_seed(spec.seed, i) for i in range(spec.size if name != "train" else 100_000)}
+        params[name] = {generate_example(spec, i).params_json() for i in range(size)}
+    names = list(SPLITS)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not seeds[a] & seeds[b], (a, b)
+            assert not params[a] & params[b], (a, b)
+    assert len(seeds["train"]) == 100_000
+
+
+def test_mi_labels_match_rebuilt_samplers():
+
+    for name in SPLITS:
+        ex = generate_example(SPLITS[name], 5)
+        assert sampler_from_params(json.loads(ex.params_json())).mutual_information() == ex.mi
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        "gaussian-dense-base",
+        "normal-dense",
+        "normal-dense-cube",
+        "additive",
+        "spiral-foo",
+        "rotated-",
+        3,
+        "normal-dense-base-x",
+    ],
+)
+def test_unknown_family_raises(family):
+    with pytest.raises(ValueError, match="family"):
+        validate_family(family)
+
+
+def test_bad_configurations_raise():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="dim_x"):
+        draw_sampler("normal-dense-base", 0, 3, rng)
+    with pytest.raises(ValueError, match="dim_y"):
+        draw_sampler("normal-dense-base", 3, 40, rng)
+    with pytest.raises(ValueError, match="needs dim_x and dim_y >= 2"):
+        draw_sampler("normal-2pair-base", 1, 3, rng)
+    with pytest.raises(ValueError, match="num_examples"):
+        SplitSpec("bad", seed=9, families=("discrete",), num_examples=-1)
+    with pytest.raises(ValueError, match="n must be at least 2"):
+        SplitSpec("bad", seed=9, families=("discrete",), num_examples=5, n_range=(1, 10))
+    with pytest.raises(ValueError, match="n must be at least 2"):
+        SplitSpec("bad", seed=9, families=("discrete",), n_grid=(1, 10))
+    with pytest.raises(ValueError, match="dim_range"):
+        SplitSpec("bad", seed=9, families=("discrete",), num_examples=5, dim_range=(0, 4))
+    with pytest.raises(ValueError, match="dim_range"):
+        SplitSpec("bad", seed=9, families=("discrete",), num_examples=5, dim_range=(1, 64))
+    with pytest.raises(ValueError, match="unknown family"):
+        SplitSpec("bad", seed=9, families=("mixture",), num_examples=5)
+    with pytest.raises(ValueError, match="unknown split"):
+        get_split("test")
+    with pytest.raises(ValueError, match="out of range"):
+        generate_example(SPLITS["test_imd"], 1080)
+    with pytest.raises(ValueError, match="index"):
+        example_seed(1, -1)
+    with pytest.raises(ValueError, match="grid"):
+        SPLITS["test_imd"].with_size(10)
