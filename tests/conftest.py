@@ -15,3 +15,24 @@ def _isolated_hf_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.getbasetemp() / "hf_cache"
     monkeypatch.setenv("HF_DATASETS_CACHE", str(cache / "datasets"))
     yield
+
+
+TINY = dict(hidden_size=16, column_size=8, num_heads=2, num_inducing=4, num_row_layers=1, num_column_layers=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A tiny random-weight MIST in eval mode (tests only; never saved as mist-mi)."""
+    import torch
+
+    from mist_hf import MistConfig, MistModel
+
+    torch.manual_seed(0)
+    return MistModel(MistConfig(**TINY)).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("models") / "tiny-mist"
+    tiny_model.save_pretrained(path)
+    return path

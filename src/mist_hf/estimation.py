@@ -1,0 +1,358 @@
+"""The everyday API: ``estimate_mi(x, y)`` on numpy, pandas or torch data, batched estimates, pairwise matrices.
+
+Inputs are validated before the model runs (finite, numeric, equal n, n >= the model's ``min_n``, dims within
+``max_dim``, no constant column) and every problem raises ``ValueError`` naming it. Samples larger than the
+model's trained ``max_n`` are handled by seeded subsample-and-aggregate (:func:`estimate_mi` explains).
+In eval mode the model is deterministic, so equal inputs give equal estimates.
+
+For gradients, use :func:`mutual_information` (tensors in, a differentiable MI tensor out).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .collator import MistCollator
+from .modeling_mist import MistModel
+
+NATS_PER_BIT = math.log(2.0)
+DEFAULT_MODEL_ENV = "MIST_MODEL"
+_PACKAGE_ROOT_MODEL = Path(__file__).resolve().parents[2] / "mist-mi"
+_LOADED: dict[str, MistModel] = {}
+
+
+@dataclass
+class MIEstimate:
+    """An MI estimate with its quantiles and a central interval.
+
+    Attributes:
+        mi: point estimate (the median), in ``unit``.
+        interval: ``(low, high)``, the central interval with probability ``confidence``.
+        confidence: the interval's nominal coverage.
+        quantiles: MI quantiles, in ``unit``, at ``quantile_levels`` (non-decreasing).
+        quantile_levels: the levels of ``quantiles``.
+        unit: ``"nats"`` or ``"bits"``.
+        n, dim_x, dim_y: the sample's shape.
+        subsamples: how many disjoint subsamples were aggregated (1 when n <= the model's max_n).
+    """
+
+    mi: float
+    interval: tuple[float, float]
+    confidence: float
+    quantiles: np.ndarray
+    quantile_levels: np.ndarray
+    unit: str
+    n: int
+    dim_x: int
+    dim_y: int
+    subsamples: int = 1
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __float__(self) -> float:
+        return float(self.mi)
+
+    def __str__(self) -> str:
+        lo, hi = self.interval
+        return f"I(X;Y) = {self.mi:.4f} {self.unit}, {self.confidence:.0%} interval [{lo:.4f}, {hi:.4f}]"
+
+
+# ---- model loading ---------------------------------------------------------------------------------------
+
+
+def load_model(name_or_path: str | os.PathLike | None = None, device: str | torch.device | None = None) -> MistModel:
+    """Load a MIST model folder (``save_pretrained`` layout) in eval mode; loaded models are cached.
+
+    With no argument: the folder named by ``$MIST_MODEL``, else the ``mist-mi/`` folder shipped at the project
+    root. Raises ``ValueError`` with the reason when the folder is missing or its files are unreadable.
+    """
+    if name_or_path is None:
+        name_or_path = os.environ.get(DEFAULT_MODEL_ENV) or _PACKAGE_ROOT_MODEL
+    path = Path(name_or_path)
+    key = f"{path.resolve()}|{device}"
+    if key in _LOADED:
+        return _LOADED[key]
+    if not (path / "config.json").is_file():
+        raise ValueError(
+            f"no MIST model at {str(path)!r} (config.json not found); pass model=... or a folder written by "
+            f"save_pretrained, or set ${DEFAULT_MODEL_ENV}"
+        )
+    try:
+        model, info = MistModel.from_pretrained(str(path), output_loading_info=True)
+    except Exception as err:  # transformers and safetensors raise many types; report them as one
+        raise ValueError(f"could not load the MIST model at {str(path)!r}: {type(err).__name__}: {err}") from err
+    problems = {
+        k: sorted(v) for k, v in info.items() if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v
+    }
+    if problems:  # never run with partly random weights
+        raise ValueError(f"the checkpoint at {str(path)!r} does not match its config: {problems}")
+    model.eval()
+    if device is not None:
+        model.to(device)
+    _LOADED[key] = model
+    return model
+
+
+def _resolve_model(model: MistModel | str | os.PathLike | None) -> MistModel:
+    if isinstance(model, MistModel):
+        return model
+    return load_model(model)
+
+
+# ---- input validation ------------------------------------------------------------------------------------
+
+
+def _to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
+    """``data`` as a float64 ``(n, d)`` array plus column names; raises ``ValueError`` naming any problem."""
+    columns: list[str] | None = None
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    elif hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas DataFrame or Series
+        from pandas.api.types import is_numeric_dtype
+
+        frame = data.to_frame() if data.ndim == 1 else data
+        columns = [str(c) for c in frame.columns]
+        bad = [str(c) for c in frame.columns if not is_numeric_dtype(frame[c])]
+        if bad:
+            raise ValueError(f"{name} must be numeric; non-numeric column(s): {', '.join(bad)}")
+        data = frame.to_numpy()
+    try:
+        array = np.asarray(data)
+    except Exception as err:
+        raise ValueError(f"{name} could not be read as an array: {err}") from err
+    if not _numeric_kind(array.dtype):
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got shape {array.shape}")
+    columns = columns or [f"{name}[{j}]" for j in range(array.shape[1])]
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    bad_rows = ~np.isfinite(array)
+    if bad_rows.any():
+        j = int(np.argwhere(bad_rows)[0][1])
+        raise ValueError(
+            f"{name} contains NaN or infinite values ({int(bad_rows.sum())} of them, first in {columns[j]})"
+        )
+    return array, columns
+
+
+def _numeric_kind(dtype: np.dtype) -> bool:
+    return dtype.kind in "biuf"
+
+
+def validate_pair(x: Any, y: Any, model: MistModel) -> tuple[np.ndarray, np.ndarray]:
+    """Check a sample against the model's input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``."""
+    xa, x_cols = _to_matrix(x, "x")
+    ya, y_cols = _to_matrix(y, "y")
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows (samples), got {xa.shape[0]} and {ya.shape[0]}")
+    config = model.config
+    if xa.shape[0] < config.min_n:
+        raise ValueError(f"n = {xa.shape[0]} rows is too small; MIST needs at least {config.min_n}")
+    for arr, cols, name in ((xa, x_cols, "x"), (ya, y_cols, "y")):
+        if arr.shape[1] > config.max_dim:
+            raise ValueError(f"{name} has {arr.shape[1]} columns; this model accepts at most {config.max_dim} a side")
+        constant = [c for c, j in zip(cols, range(arr.shape[1]), strict=True) if np.ptp(arr[:, j]) == 0]
+        if constant:
+            raise ValueError(f"{name} has constant column(s) carrying no information: {', '.join(constant)}")
+    return xa, ya
+
+
+# ---- estimation ------------------------------------------------------------------------------------------
+
+
+def _levels(confidence: float, quantile_levels: Sequence[float] | None) -> tuple[np.ndarray, float, float]:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    lo, hi = (1 - confidence) / 2, (1 + confidence) / 2
+    extra = [] if quantile_levels is None else [float(t) for t in quantile_levels]
+    if any(not 0 < t < 1 for t in extra):
+        raise ValueError(f"quantile_levels must lie in (0, 1), got {extra}")
+    levels = np.unique(np.asarray([lo, 0.5, hi, *extra], dtype=np.float64))
+    return levels, lo, hi
+
+
+def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int) -> list[np.ndarray]:
+    """Disjoint random subsamples of at most ``max_n`` rows (a seeded permutation cut into equal parts)."""
+    if n <= max_n:
+        return [np.arange(n)]
+    k = min(math.ceil(n / max_n), max_subsamples)
+    perm = np.random.default_rng(seed).permutation(n)[: min(n, k * max_n)]
+    return np.array_split(perm, k)
+
+
+@torch.no_grad()
+def _run(
+    model: MistModel, items: list[tuple[np.ndarray, np.ndarray]], levels: np.ndarray, batch_size: int
+) -> np.ndarray:
+    """Quantiles (nats) for each (x, y), shape ``(len(items), Q)``; batches of similar n, one forward each."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    collate = MistCollator()
+    out = np.zeros((len(items), len(levels)))
+    order = np.argsort([x.shape[0] for x, _ in items], kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        batch = collate([{"x": items[i][0], "y": items[i][1]} for i in idx])
+        batch = {k: v.to(device) for k, v in batch.items()}
+        result = model(**batch, quantile_levels=torch.as_tensor(levels, dtype=torch.float32, device=device))
+        out[idx] = result.quantiles.double().cpu().numpy()
+    model.train(was_training)
+    return out
+
+
+def estimate_mi_batch(
+    pairs: Sequence[tuple[Any, Any]],
+    model: MistModel | str | os.PathLike | None = None,
+    *,
+    unit: str = "nats",
+    confidence: float = 0.9,
+    quantile_levels: Sequence[float] | None = None,
+    seed: int = 0,
+    max_subsamples: int = 32,
+    batch_size: int = 64,
+) -> list[MIEstimate]:
+    """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
+
+    Arguments as in :func:`estimate_mi`; returns one :class:`MIEstimate` per pair, in order.
+    """
+    if unit not in ("nats", "bits"):
+        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+    if max_subsamples < 1:
+        raise ValueError(f"max_subsamples must be >= 1, got {max_subsamples}")
+    mist = _resolve_model(model)
+    levels, lo, hi = _levels(confidence, quantile_levels)
+    items, owner, shapes, counts = [], [], [], []
+    for p, (x, y) in enumerate(pairs):
+        xa, ya = validate_pair(x, y, mist)
+        parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
+        items += [(xa[idx].astype(np.float32), ya[idx].astype(np.float32)) for idx in parts]
+        owner += [p] * len(parts)
+        shapes.append((xa.shape[0], xa.shape[1], ya.shape[1]))
+        counts.append(len(parts))
+    if not items:
+        return []
+    quantiles = _run(mist, items, levels, batch_size)
+    owner_arr = np.asarray(owner)
+    scale = 1.0 / NATS_PER_BIT if unit == "bits" else 1.0
+    results = []
+    for p, (n, dx, dy) in enumerate(shapes):
+        q = quantiles[owner_arr == p].mean(0) * scale  # the mean of monotone quantile vectors stays monotone
+        results.append(
+            MIEstimate(
+                mi=float(q[np.searchsorted(levels, 0.5)]),
+                interval=(float(q[np.searchsorted(levels, lo)]), float(q[np.searchsorted(levels, hi)])),
+                confidence=confidence,
+                quantiles=q,
+                quantile_levels=levels.copy(),
+                unit=unit,
+                n=n,
+                dim_x=dx,
+                dim_y=dy,
+                subsamples=counts[p],
+            )
+        )
+    return results
+
+
+def estimate_mi(
+    x: Any,
+    y: Any,
+    model: MistModel | str | os.PathLike | None = None,
+    *,
+    unit: str = "nats",
+    confidence: float = 0.9,
+    quantile_levels: Sequence[float] | None = None,
+    seed: int = 0,
+    max_subsamples: int = 32,
+) -> MIEstimate:
+    """Estimate I(X; Y) from a sample.
+
+    Args:
+        x: ``(n,)`` or ``(n, dim_x)``: numpy array, pandas DataFrame or Series, torch tensor or nested list.
+        y: ``(n,)`` or ``(n, dim_y)``, likewise.
+        model: a :class:`MistModel`, a model folder, or ``None`` for the default (see :func:`load_model`).
+        unit: ``"nats"`` (default) or ``"bits"``.
+        confidence: nominal coverage of the returned central interval.
+        quantile_levels: extra quantile levels to return besides the interval ends and the median.
+        seed: seed of the subsampling used when n exceeds the model's ``max_n``.
+        max_subsamples: at most this many subsamples are aggregated (rows beyond ``max_subsamples * max_n`` are
+            not used).
+
+    Returns:
+        :class:`MIEstimate`. For n above the model's trained ``max_n``, the rows are permuted with ``seed`` and cut
+        into ``ceil(n / max_n)`` disjoint subsamples of at most ``max_n`` rows; each quantile is the mean over
+        subsamples. The point estimate then uses all (up to ``max_subsamples * max_n``) rows, while the interval
+        is that of one ``max_n``-row subsample, which is conservative.
+
+    Raises:
+        ValueError: non-numeric data, NaN or infinite values, different n for x and y, n below the model's
+            ``min_n``, more than ``max_dim`` columns a side, a constant column, or bad options.
+    """
+    return estimate_mi_batch(
+        [(x, y)],
+        model,
+        unit=unit,
+        confidence=confidence,
+        quantile_levels=quantile_levels,
+        seed=seed,
+        max_subsamples=max_subsamples,
+    )[0]
+
+
+def pairwise_mi(
+    table: Any, model: MistModel | str | os.PathLike | None = None, *, unit: str = "nats", seed: int = 0
+) -> Any:
+    """MI between every pair of columns of a table, as a symmetric ``(d, d)`` matrix with NaN on the diagonal.
+
+    ``table`` is a 2-D array, tensor or pandas DataFrame; a DataFrame gives a DataFrame labelled by its columns.
+    All pairs run in batched forwards. Each column is a 1-D variable (X and Y of one column each).
+    """
+    data, _ = _to_matrix(table, "table")
+    d = data.shape[1]
+    if d < 2:
+        raise ValueError(f"table needs at least 2 columns, got {d}")
+    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
+    estimates = estimate_mi_batch([(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed)
+    matrix = np.full((d, d), np.nan)
+    for (i, j), est in zip(pairs, estimates, strict=True):
+        matrix[i, j] = matrix[j, i] = est.mi
+    if hasattr(table, "columns"):
+        import pandas as pd
+
+        return pd.DataFrame(matrix, index=table.columns, columns=table.columns)
+    return matrix
+
+
+def mutual_information(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    model: MistModel | str | os.PathLike | None = None,
+    quantile: float = 0.5,
+) -> torch.Tensor:
+    """Differentiable MI (nats) from tensors: ``(n, dx), (n, dy) -> ()`` or ``(B, n, dx), (B, n, dy) -> (B,)``.
+
+    Runs the model's smooth-rank front end, so gradients reach ``x`` and ``y``. No input checks beyond shapes:
+    this is the path for training loops.
+    """
+    mist = _resolve_model(model)
+    single = x.dim() == 2
+    if single:
+        x, y = x.unsqueeze(0), y.unsqueeze(0)
+    if x.dim() != 3 or y.dim() != 3 or x.shape[:2] != y.shape[:2]:
+        raise ValueError(
+            f"need x (n, dx) and y (n, dy), or batched (B, n, d), got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    out = mist(x, y, quantile_levels=[quantile], soft_ranks=True).quantiles[:, 0]
+    return out[0] if single else out

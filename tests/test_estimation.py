@@ -1,0 +1,141 @@
+"""The estimation API: input types, units, batching, large n, pairwise matrices, loading and bad input."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from mist_hf import estimate_mi, estimate_mi_batch, load_model, mutual_information, pairwise_mi
+from mist_hf.estimation import _subsample_indices
+
+
+def data(n=120, dx=2, dy=1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, dx))
+    y = x[:, :1] + rng.normal(size=(n, dy))
+    return x, y
+
+
+def test_input_types_agree(tiny_model):
+    x, y = data()
+    ref = estimate_mi(x, y, tiny_model)
+    assert estimate_mi(torch.tensor(x), torch.tensor(y), tiny_model).mi == pytest.approx(ref.mi, rel=1e-6)
+    assert estimate_mi(pd.DataFrame(x), pd.Series(y[:, 0]), tiny_model).mi == pytest.approx(ref.mi, rel=1e-6)
+    assert estimate_mi(x.tolist(), y[:, 0].tolist(), tiny_model).mi == pytest.approx(ref.mi, rel=1e-6)
+    assert ref.interval[0] <= ref.mi <= ref.interval[1] and ref.unit == "nats" and (ref.n, ref.dim_x) == (120, 2)
+
+
+def test_bits_and_levels(tiny_model):
+    x, y = data()
+    nats = estimate_mi(x, y, tiny_model)
+    bits = estimate_mi(x, y, tiny_model, unit="bits", confidence=0.5, quantile_levels=[0.1])
+    assert bits.mi == pytest.approx(nats.mi / math.log(2), rel=1e-6)
+    assert list(bits.quantile_levels) == [0.1, 0.25, 0.5, 0.75]
+    assert np.all(np.diff(bits.quantiles) >= 0)
+
+
+def test_batch_equals_single_calls(tiny_model):
+    pairs = [
+        data(n, dx, dy, seed) for seed, (n, dx, dy) in enumerate([(50, 1, 1), (300, 3, 5), (12, 2, 2), (90, 32, 1)])
+    ]
+    batched = estimate_mi_batch(pairs, tiny_model)
+    for (x, y), est in zip(pairs, batched, strict=True):
+        assert est.mi == pytest.approx(estimate_mi(x, y, tiny_model).mi, rel=1e-4, abs=1e-6)
+
+
+def test_large_n_is_subsampled_and_aggregated(tiny_model):
+    x, y = data(n=1234)
+    est = estimate_mi(x, y, tiny_model, seed=3)
+    parts = _subsample_indices(1234, 500, 32, seed=3)
+    assert est.subsamples == 3 == len(parts) and sorted(np.concatenate(parts)) == list(range(1234))
+    singles = [estimate_mi(x[idx], y[idx], tiny_model) for idx in parts]
+    assert est.mi == pytest.approx(np.mean([s.mi for s in singles]), rel=1e-5)
+    assert estimate_mi(x, y, tiny_model, seed=3).mi == est.mi  # seeded: repeatable
+    capped = estimate_mi(data(n=5000)[0], data(n=5000)[1], tiny_model, max_subsamples=4)
+    assert capped.subsamples == 4
+
+
+def test_pairwise_matrix(tiny_model):
+    x, y = data(dx=3)
+    table = pd.DataFrame(np.hstack([x, y]), columns=["a", "b", "c", "d"])
+    matrix = pairwise_mi(table, tiny_model)
+    assert list(matrix.columns) == ["a", "b", "c", "d"]
+    values = matrix.to_numpy()
+    assert np.all(np.isnan(np.diag(values))) and np.allclose(values, values.T, equal_nan=True)
+    assert values[0, 3] == pytest.approx(estimate_mi(x[:, 0], y[:, 0], tiny_model).mi, rel=1e-4)
+
+
+def test_differentiable_path(tiny_model):
+    x = torch.randn(80, 2, requires_grad=True)
+    y = torch.randn(80, 1)
+    mi = mutual_information(x, y, tiny_model)
+    mi.backward()
+    assert mi.ndim == 0 and x.grad.abs().sum() > 0
+    assert mutual_information(x.detach().unsqueeze(0).repeat(3, 1, 1), y.repeat(3, 1, 1), tiny_model).shape == (3,)
+
+
+def test_load_model_from_folder_and_errors(tiny_model_dir, tmp_path):
+    assert load_model(tiny_model_dir) is load_model(tiny_model_dir)  # cached
+    with pytest.raises(ValueError, match="no MIST model"):
+        load_model(tmp_path / "nothing")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in tiny_model_dir.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "model.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(ValueError, match="could not load"):
+        load_model(broken)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for f in tiny_model_dir.iterdir():
+        (partial / f.name).write_bytes(f.read_bytes())
+    weights = load_file(str(tiny_model_dir / "model.safetensors"))
+    weights.pop(next(iter(weights)))
+    save_file(weights, str(partial / "model.safetensors"))
+    with pytest.raises(ValueError, match="does not match"):
+        load_model(partial)
+
+
+X, Y = data()
+
+
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        (np.where(np.arange(240).reshape(120, 2) == 7, np.nan, X), Y, "NaN or infinite"),
+        (X, np.where(np.arange(120).reshape(120, 1) == 3, np.inf, Y), "NaN or infinite"),
+        (X, Y[:100], "same number of rows"),
+        (X[:5], Y[:5], "too small"),
+        (np.random.default_rng(0).normal(size=(120, 33)), Y, "at most 32"),
+        (np.hstack([X, np.ones((120, 1))]), Y, "constant column"),
+        (np.array([["a"] * 2] * 120, dtype=object), Y, "numeric"),
+        (pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), Y, "non-numeric column"),
+        (X.reshape(120, 2, 1), Y, "1-D"),
+        (np.zeros((120, 0)), Y, "no columns"),
+    ],
+)
+def test_bad_input_raises(tiny_model, x, y, match):
+    with pytest.raises(ValueError, match=match):
+        estimate_mi(x, y, tiny_model)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(unit="bans"), "unit"),
+        (dict(confidence=1.0), "confidence"),
+        (dict(quantile_levels=[1.5]), "quantile_levels"),
+        (dict(max_subsamples=0), "max_subsamples"),
+    ],
+)
+def test_bad_options_raise(tiny_model, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        estimate_mi(X, Y, tiny_model, **kwargs)
+
+
+def test_pairwise_needs_two_columns(tiny_model):
+    with pytest.raises(ValueError, match="at least 2 columns"):
+        pairwise_mi(X[:, :1], tiny_model)

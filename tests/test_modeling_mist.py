@@ -1,0 +1,179 @@
+"""MistModel: shapes, invariances by construction, masks, losses, gradients and AutoModel round trips."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY
+from safetensors.torch import save_file
+from transformers import AutoModel
+
+from mist_hf import MistConfig, MistModel
+
+ENCODERS = ["colrow", "axial", "rows"]
+
+
+def make(encoder="colrow", **kwargs):
+    torch.manual_seed(0)
+    return MistModel(MistConfig(**{**TINY, "encoder": encoder, **kwargs})).eval()
+
+
+def sample(b=2, n=40, dx=3, dy=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, n, dx, generator=g)
+    y = x[:, :, :1].repeat(1, 1, dy) + 0.5 * torch.randn(b, n, dy, generator=g)
+    return x, y
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_output_shapes_and_quantiles(encoder):
+    model = make(encoder)
+    x, y = sample()
+    out = model(x, y, quantile_levels=[0.1, 0.3, 0.5, 0.9])
+    assert out.mi.shape == (2,) and out.quantiles.shape == (2, 4) and out.quantile_levels.shape == (4,)
+    assert torch.all(out.quantiles[:, 1:] >= out.quantiles[:, :-1]) and torch.all(out.quantiles >= 0)
+    assert torch.allclose(out.quantiles[:, 2], out.mi, atol=1e-5)
+    assert out.loss is None
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_invariant_to_row_order_swap_and_monotone_maps(encoder):
+    model = make(encoder)
+    x, y = sample()
+    base = model(x, y).quantiles
+    perm = torch.randperm(40)
+    assert torch.allclose(model(x[:, perm], y[:, perm]).quantiles, base, atol=1e-5)
+    assert torch.allclose(model(y, x).quantiles, base, atol=1e-5)
+    assert torch.allclose(model(torch.exp(x), 3 * y**3 - 1).quantiles, base, atol=1e-5)
+
+
+@pytest.mark.parametrize("encoder", ["colrow", "axial"])
+def test_invariant_to_column_order(encoder):
+    model = make(encoder)
+    x, y = sample(dx=4, dy=3)
+    base = model(x, y).quantiles
+    assert torch.allclose(model(x[:, :, [2, 0, 3, 1]], y[:, :, [1, 2, 0]]).quantiles, base, atol=1e-5)
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_padding_only_through_masks(encoder):
+    model = make(encoder)
+    x, y = sample(b=1, n=30, dx=2, dy=1)
+    alone = model(x, y).quantiles
+    xp = torch.full((1, 45, 5), 7.0)  # padding values are garbage on purpose, including zeros rows elsewhere
+    yp = torch.full((1, 45, 4), -3.0)
+    xp[:, :30, :2], yp[:, :30, :1] = x, y
+    row_mask = torch.zeros(1, 45, dtype=torch.bool)
+    row_mask[:, :30] = True
+    x_mask = torch.tensor([[True, True, False, False, False]])
+    y_mask = torch.tensor([[True, False, False, False]])
+    padded = model(xp, yp, row_mask=row_mask, x_mask=x_mask, y_mask=y_mask).quantiles
+    assert torch.allclose(padded, alone, atol=1e-5)
+    zeros = x.clone()
+    zeros[0, 5] = 0.0  # a real all-zero row stays a real row
+    y0 = y.clone()
+    y0[0, 5] = 0.0
+    assert not torch.allclose(model(zeros, y0).quantiles, model(zeros[:, :29], y0[:, :29]).quantiles)
+
+
+def test_one_column_sides_and_unequal_dims():
+    model = make()
+    for dx, dy in [(1, 1), (1, 7), (5, 1)]:
+        x, y = sample(dx=dx, dy=dy)
+        assert model(x, y).mi.shape == (2,)
+
+
+def test_losses_and_backward():
+    model = make().train()
+    x, y = sample()
+    out = model(x, y, labels=torch.tensor([0.5, 2.0]))
+    assert out.loss.ndim == 0 and out.loss > 0
+    out.loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    mse = make(loss="mse")
+    out = mse(x, y, labels=torch.tensor([0.5, 2.0]))
+    assert out.loss.item() == pytest.approx(((out.mi - torch.tensor([0.5, 2.0])) ** 2).mean().item(), rel=1e-5)
+    evaluated = make()(x, y, labels=torch.tensor([0.5, 2.0])).loss  # eval mode: fixed levels, deterministic
+    assert evaluated.item() == make()(x, y, labels=torch.tensor([0.5, 2.0])).loss.item()
+
+
+def test_gradients_reach_the_inputs():
+    model = make()
+    x, y = sample(b=1)
+    x.requires_grad_(True)
+    y.requires_grad_(True)
+    model(x, y).mi.sum().backward()
+    assert x.grad.abs().sum() > 0 and y.grad.abs().sum() > 0 and torch.isfinite(x.grad).all()
+
+
+def test_eval_is_deterministic():
+    model = make()
+    x, y = sample()
+    assert torch.equal(model(x, y).quantiles, model(x, y).quantiles)
+
+
+def test_bad_quantile_levels_and_shapes_raise():
+    model = make()
+    x, y = sample()
+    with pytest.raises(ValueError, match="quantile_levels"):
+        model(x, y, quantile_levels=[0.5, 1.0])
+    with pytest.raises(ValueError, match="quantile_levels"):
+        model(x, y, quantile_levels=[])
+    with pytest.raises(ValueError, match="share batch and row"):
+        model(x, y[:, :10])
+
+
+def test_save_pretrained_writes_code_and_round_trips_bit_identically(tiny_model, tiny_model_dir):
+    files = sorted(os.listdir(tiny_model_dir))
+    assert {"config.json", "model.safetensors", "configuration_mist.py", "modeling_mist.py", "layers.py"} <= set(files)
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    assert config["auto_map"] == {"AutoConfig": "configuration_mist.MistConfig", "AutoModel": "modeling_mist.MistModel"}
+    loaded = AutoModel.from_pretrained(tiny_model_dir)
+    assert isinstance(loaded, MistModel) and not loaded.training
+    x, y = sample()
+    assert torch.equal(loaded(x, y).quantiles, tiny_model(x, y).quantiles)
+
+
+def test_remote_code_loads_without_the_package(tiny_model, tiny_model_dir, tmp_path):
+    x, y = sample()
+    torch.save({"x": x, "y": y}, tmp_path / "inputs.pt")
+    code = f"""
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "mist_hf" or name.startswith("mist_hf."):
+            raise ImportError("mist_hf is blocked in this process")
+sys.meta_path.insert(0, Block())
+import torch
+from transformers import AutoModel
+m = AutoModel.from_pretrained({str(tiny_model_dir)!r}, trust_remote_code=True)
+assert "mist_hf" not in type(m).__module__, type(m).__module__
+d = torch.load({str(tmp_path / "inputs.pt")!r})
+torch.save(m(d["x"], d["y"]).quantiles, {str(tmp_path / "out.pt")!r})
+"""
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_OFFLINE": "1"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
+    assert torch.equal(torch.load(tmp_path / "out.pt"), tiny_model(x, y).quantiles)
+
+
+def test_missing_or_corrupt_checkpoint_raises(tiny_model_dir, tmp_path):
+    with pytest.raises((OSError, ValueError)):
+        AutoModel.from_pretrained(tmp_path / "does-not-exist")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in os.listdir(tiny_model_dir):
+        (broken / name).write_bytes((tiny_model_dir / name).read_bytes())
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(Exception, match=r"(?i)safetensors|header|deserializ"):
+        AutoModel.from_pretrained(broken)
+    mismatched = tmp_path / "mismatched"
+    mismatched.mkdir()
+    for name in os.listdir(tiny_model_dir):
+        (mismatched / name).write_bytes((tiny_model_dir / name).read_bytes())
+    save_file({"head.net.0.weight": torch.zeros(3, 3)}, str(Path(mismatched) / "model.safetensors"))
+    with pytest.raises(Exception, match=r"(?i)size|shape|mismatch"):
+        AutoModel.from_pretrained(mismatched)
