@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--column-size", type=int, default=32)
+    parser.add_argument("--pair-forms", type=int, default=16, help="colrow: quadratic forms per row (0: none)")
     parser.add_argument("--no-copula", action="store_true", help="standardise columns instead of normal scores")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
@@ -96,7 +97,11 @@ def main() -> None:
     name = args.name or args.encoder + ("-standardised" if args.no_copula else "")
 
     config = MistConfig(
-        encoder=args.encoder, hidden_size=args.hidden_size, column_size=args.column_size, copula=not args.no_copula
+        encoder=args.encoder,
+        hidden_size=args.hidden_size,
+        column_size=args.column_size,
+        copula=not args.no_copula,
+        num_pair_forms=args.pair_forms,
     )
     model = MistModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)

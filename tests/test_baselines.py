@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import digamma
 
-from mist_hf.baselines import ksg_mi
+from mist_hf.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
 from mist_hf.samplers import GaussianSampler, LatentStructure
 
 
@@ -48,3 +48,44 @@ def test_ksg_bad_arguments():
         ksg_mi(np.arange(10.0), np.arange(10.0), k=10)
     with pytest.raises(ValueError, match="same number of rows"):
         ksg_mi(x, np.zeros((9, 1)))
+
+
+@pytest.mark.parametrize(
+    "structure, tol",
+    [(LatentStructure.dense(1, 1, rho=0.45), 0.03), (LatentStructure.sparse(3, 3, k=2, strength=1.5), 0.05)],
+)
+def test_gaussian_estimator_is_close_to_exact(structure, tol):
+    sampler = GaussianSampler(structure)
+    x, y = sampler.sample(5000, np.random.default_rng(1))
+    assert gaussian_mi(x, y) == pytest.approx(sampler.mutual_information(), abs=tol)
+    assert gaussian_mi(np.exp(x), y**3, copula=True) == pytest.approx(sampler.mutual_information(), abs=tol)
+
+
+def test_gaussian_estimator_survives_n_below_d():
+    rng = np.random.default_rng(0)
+    assert np.isfinite(gaussian_mi(rng.normal(size=(10, 8)), rng.normal(size=(10, 8))))
+
+
+@pytest.mark.parametrize(
+    "structure, tol",
+    [(LatentStructure.dense(1, 1, rho=0.45), 0.06), (LatentStructure.sparse(3, 3, k=2, strength=1.5), 0.25)],
+)
+def test_infonce_is_close_to_exact_and_below_log_n(structure, tol):
+    sampler = GaussianSampler(structure)
+    x, y = sampler.sample(500, np.random.default_rng(1))
+    estimate = infonce_mi(x, y)
+    assert estimate == pytest.approx(sampler.mutual_information(), abs=tol)
+    assert estimate <= np.log(250)
+    assert infonce_mi(x, y) == estimate  # seeded
+
+
+def test_bootstrap_interval():
+    sampler = GaussianSampler(LatentStructure.dense(1, 1, rho=0.45))
+    x, y = sampler.sample(400, np.random.default_rng(2))
+    result = bootstrap(gaussian_mi, x, y, n_boot=200, confidence=0.9, seed=0)
+    assert result.interval[0] < sampler.mutual_information() < result.interval[1]
+    assert result.estimate == gaussian_mi(x, y) and result.replicates.shape == (200,)
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap(gaussian_mi, x, y, n_boot=0)
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap(gaussian_mi, x, y, confidence=1.5)

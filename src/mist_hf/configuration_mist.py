@@ -43,6 +43,8 @@ class MistConfig(PreTrainedConfig):
         num_heads (`int`, defaults to 4): attention heads.
         num_inducing (`int`, defaults to 16): inducing points of each induced attention layer.
         num_basis (`int`, defaults to 8): basis functions of the monotone quantile function.
+        num_pair_forms (`int`, defaults to 16): ``"colrow"`` only: quadratic forms ``z_S^T W z_T`` per row between
+            and within the sides, whose weights ``W[a, c]`` are read off the column encoder's edge ``(a, c)``.
         quantile_levels (`list[float]`, defaults to ``[0.05, 0.25, 0.5, 0.75, 0.95]``): levels returned when
             none are requested.
         loss (`str`, defaults to `"pinball"`): `"pinball"` (quantile loss over sampled levels, in log1p space)
@@ -66,6 +68,7 @@ class MistConfig(PreTrainedConfig):
     num_heads: int = 4
     num_inducing: int = 16
     num_basis: int = 8
+    num_pair_forms: int = 16
     quantile_levels: list[float] | None = None
     loss: str = "pinball"
     num_train_quantiles: int = 8

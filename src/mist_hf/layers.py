@@ -172,7 +172,10 @@ class ColumnEncoder(nn.Module):
     def forward(
         self, z: torch.Tensor, row_mask: torch.Tensor, col_mask: torch.Tensor, same_side: torch.Tensor
     ) -> torch.Tensor:
-        """z ``(B, n, C)`` normal scores, col_mask ``(B, C)``, same_side ``(C, C)`` -> column tokens ``(B, C, D)``."""
+        """z ``(B, n, C)`` normal scores, col_mask ``(B, C)``, same_side ``(C, C)``.
+
+        Returns column tokens ``(B, C, D)`` and edge embeddings ``(B, C, C, D)``.
+        """
         b, n, c = z.shape
         n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1, 1, 1)
         basis = basis_features(z) * row_mask.to(z.dtype).view(b, n, 1, 1)  # (B, n, C, 3)
@@ -187,7 +190,7 @@ class ColumnEncoder(nn.Module):
         for layer, to_bias in zip(self.layers, self.edge_bias, strict=True):
             bias = to_bias(edges).permute(0, 3, 1, 2)  # (B, H, C, C)
             h = layer(h, h, key_mask=col_mask, bias=bias)
-        return self.norm(h)
+        return self.norm(h), edges
 
 
 class MonotoneQuantileHead(nn.Module):

@@ -117,7 +117,9 @@ class MistModel(MistPreTrainedModel):
         if config.encoder == "colrow":
             self.column_encoder = ColumnEncoder(dc, config.num_heads, config.num_column_layers)
             self.coefficients = nn.Linear(dc, 3 * dh)  # per-column weights of the basis features
-            self.row_in = nn.Sequential(nn.Linear(2 * dh, dh), nn.GELU(), nn.Linear(dh, dh))
+            if config.num_pair_forms:
+                self.pair_weights = nn.Linear(dc, config.num_pair_forms)  # edge -> weight in each quadratic form
+            self.row_in = nn.Sequential(nn.Linear(2 * dh + 3 * config.num_pair_forms, dh), nn.GELU(), nn.Linear(dh, dh))
             self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
             features = dh + 2 * dc
         elif config.encoder == "rows":
@@ -135,19 +137,44 @@ class MistModel(MistPreTrainedModel):
         b, _, c = z.shape
         dx = x_mask.shape[1]
         col_mask = torch.cat([x_mask, y_mask], 1)
-        u = self.column_encoder(z, row_mask, col_mask, same_side)  # (B, C, Dc)
+        u, edges = self.column_encoder(z, row_mask, col_mask, same_side)  # (B, C, Dc), (B, C, C, Dc)
         coef = self.coefficients(u).view(b, c, 3, -1) * col_mask.to(z.dtype).view(b, c, 1, 1)
         basis = basis_features(z)  # (B, n, C, 3)
         scale_x = x_mask.sum(1).clamp(min=1).to(z.dtype).rsqrt().view(b, 1, 1)
         scale_y = y_mask.sum(1).clamp(min=1).to(z.dtype).rsqrt().view(b, 1, 1)
         part_x = torch.einsum("bnap,bapd->bnd", basis[:, :, :dx], coef[:, :dx]) * scale_x  # (B, n, Dh)
         part_y = torch.einsum("bnap,bapd->bnd", basis[:, :, dx:], coef[:, dx:]) * scale_y
+        if not self.config.num_pair_forms:
+            tokens = torch.stack(
+                [self.row_in(torch.cat([part_x, part_y], -1)), self.row_in(torch.cat([part_y, part_x], -1))]
+            )
+            pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
+            return self._with_columns(pooled, u, x_mask, y_mask)
+        # Quadratic forms z_S^T W_k z_T per row, with W_k[a, c] read off edge (a, c): (B, n, K) per block.
+        pair = (col_mask.unsqueeze(2) & col_mask.unsqueeze(1)).to(z.dtype)
+        w = (self.pair_weights(edges) * pair.unsqueeze(-1)).permute(0, 3, 1, 2)  # (B, K, C, C)
+        zx, zy = z[:, :, :dx], z[:, :, dx:]
+        tx = torch.einsum("bna,bkac->bnkc", zx, w[:, :, :dx])  # (B, n, K, C)
+        ty = torch.einsum("bna,bkac->bnkc", zy, w[:, :, dx:])
+        nx, ny = x_mask.sum(1).to(z.dtype).view(b, 1, 1), y_mask.sum(1).to(z.dtype).view(b, 1, 1)
+        q_xx = (tx[..., :dx] * zx.unsqueeze(2)).sum(-1) / nx
+        q_xy = (tx[..., dx:] * zy.unsqueeze(2)).sum(-1) / (nx * ny).sqrt()
+        q_yx = (ty[..., :dx] * zx.unsqueeze(2)).sum(-1) / (nx * ny).sqrt()
+        q_yy = (ty[..., dx:] * zy.unsqueeze(2)).sum(-1) / ny
         tokens = torch.stack(
-            [self.row_in(torch.cat([part_x, part_y], -1)), self.row_in(torch.cat([part_y, part_x], -1))]
+            [
+                self.row_in(torch.cat([part_x, part_y, q_xy, q_xx, q_yy], -1)),
+                self.row_in(torch.cat([part_y, part_x, q_yx, q_yy, q_xx], -1)),
+            ]
         )
         pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
-        u_x = _masked_mean(u[:, :dx], x_mask)
-        u_y = _masked_mean(u[:, dx:], y_mask)
+        return self._with_columns(pooled, u, x_mask, y_mask)
+
+    @staticmethod
+    def _with_columns(pooled, u, x_mask, y_mask):
+        """Append the mean column token of each side, in the order of each pass: ``(2, B, F) -> (2, B, F + 2 Dc)``."""
+        dx = x_mask.shape[1]
+        u_x, u_y = _masked_mean(u[:, :dx], x_mask), _masked_mean(u[:, dx:], y_mask)
         return torch.cat([pooled, torch.stack([torch.cat([u_x, u_y], -1), torch.cat([u_y, u_x], -1)])], -1)
 
     def _encode_rows(self, z, row_mask, x_mask, y_mask, same_side):

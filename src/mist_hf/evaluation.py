@@ -1,0 +1,186 @@
+"""Scoring MI estimators on the meta-dataset's evaluation splits: errors by n and dimension, coverage, calibration.
+
+:func:`run_estimators` produces one record per (estimator, example); :func:`summarize` turns the records into the
+tables that ``scripts/evaluate.py`` prints and saves. The n bins are the paper's (10-100, 100-300, 300-500).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
+from .meta import Example
+
+N_BINS: tuple[tuple[str, int, int], ...] = (("10-100", 0, 100), ("100-300", 101, 300), ("300-500", 301, 10**9))
+DIM_BINS: tuple[tuple[str, int, int], ...] = (("d 1-4", 1, 4), ("d 5-16", 5, 16), ("d 17-32", 17, 32))
+COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
+CALIBRATION_LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+PAPER_MSE = {  # DESIGN.md section 5: MIST-QR (median), M_test MSE in nats^2 by n bin
+    ("test_imd", "10-100"): 3.1, ("test_imd", "100-300"): 0.31, ("test_imd", "300-500"): 0.12,
+    ("test_oomd", "10-100"): 9.5, ("test_oomd", "100-300"): 9.9, ("test_oomd", "300-500"): 10.0,
+}  # fmt: skip
+
+BOOTSTRAP_LEVELS = tuple(
+    sorted({0.5} | {round((1 - c) / 2, 4) for c in COVERAGE_LEVELS} | {round((1 + c) / 2, 4) for c in COVERAGE_LEVELS})
+)
+"""Quantile levels that give the central intervals of ``COVERAGE_LEVELS``."""
+INTERVAL_LEVELS = tuple(sorted(set(BOOTSTRAP_LEVELS) | {float(t) for t in CALIBRATION_LEVELS}))
+"""Levels asked of MIST: the interval ends and the calibration levels."""
+
+
+@dataclass
+class Record:
+    """One estimator's answer on one example. ``quantiles`` maps level -> value (empty for point estimators)."""
+
+    estimator: str
+    split: str
+    index: int
+    family: str
+    n: int
+    dim_x: int
+    dim_y: int
+    true_mi: float
+    estimate: float
+    seconds: float
+    quantiles: dict[float, float]
+
+
+def point_estimators(names: Sequence[str]) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``, ``infonce``."""
+    table: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}
+    for name in names:
+        if name.startswith("ksg") and name[3:].isdigit():
+            table[name] = lambda x, y, k=int(name[3:]): ksg_mi(x, y, k=k)
+        elif name == "gaussian":
+            table[name] = gaussian_mi
+        elif name == "gaussian-copula":
+            table[name] = lambda x, y: gaussian_mi(x, y, copula=True)
+        elif name == "infonce":
+            table[name] = infonce_mi
+        elif not name.startswith("bootstrap-"):
+            raise ValueError(
+                f"unknown estimator {name!r}; use ksg<k>, gaussian, gaussian-copula, infonce, bootstrap-<name>"
+            )
+    return table
+
+
+def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot: int = 50) -> list[Record]:
+    """Records of a point estimator, or of ``bootstrap-<name>`` (percentile intervals from ``n_boot`` resamples)."""
+    records = []
+    for ex in examples:
+        x, y = ex.x.astype(np.float64), ex.y.astype(np.float64)
+        start = time.perf_counter()
+        if name.startswith("bootstrap-"):
+            result = bootstrap(fn, x, y, n_boot=n_boot, confidence=0.9, seed=ex.index)
+            quantiles = {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
+            estimate = result.estimate
+        else:
+            estimate, quantiles = fn(x, y), {}
+        records.append(_record(name, split, ex, estimate, time.perf_counter() - start, quantiles))
+    return records
+
+
+def run_mist(model, split: str, examples: Sequence[Example], batch_size: int = 64) -> list[Record]:
+    """Records of a MIST model, from batched forwards; ``seconds`` is the batch time shared per example."""
+    from .estimation import estimate_mi_batch
+
+    records = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        began = time.perf_counter()
+        estimates = estimate_mi_batch([(e.x, e.y) for e in chunk], model, quantile_levels=INTERVAL_LEVELS)
+        per = (time.perf_counter() - began) / len(chunk)
+        for ex, est in zip(chunk, estimates, strict=True):
+            q = {round(float(t), 4): float(v) for t, v in zip(est.quantile_levels, est.quantiles, strict=True)}
+            records.append(_record("mist", split, ex, est.mi, per, q))
+    return records
+
+
+def _record(name: str, split: str, ex: Example, estimate: float, seconds: float, quantiles: dict) -> Record:
+    return Record(
+        name, split, ex.index, ex.family, ex.n, ex.x.shape[1], ex.y.shape[1], ex.mi, float(estimate), seconds, quantiles
+    )
+
+
+def _bin_rows(records: list[Record], key: str) -> list[tuple[str, list[Record]]]:
+    bins = N_BINS if key == "n" else DIM_BINS
+    value = (lambda r: r.n) if key == "n" else (lambda r: max(r.dim_x, r.dim_y))
+    return [(label, [r for r in records if lo <= value(r) <= hi]) for label, lo, hi in bins]
+
+
+def error_table(records: list[Record], by: str = "n") -> list[dict]:
+    """MSE, MAE and bias (nats) per (estimator, split, bin), plus the paper's MSE where it exists."""
+    rows = []
+    for (est, split), group in _groups(records).items():
+        for label, members in _bin_rows(group, by):
+            if not members:
+                continue
+            err = np.array([r.estimate - r.true_mi for r in members])
+            rows.append(
+                {
+                    "estimator": est,
+                    "split": split,
+                    "bin": label,
+                    "count": len(members),
+                    "mse": float(np.mean(err**2)),
+                    "mae": float(np.mean(np.abs(err))),
+                    "bias": float(np.mean(err)),
+                    "paper_mist_qr_mse": PAPER_MSE.get((split, label)) if by == "n" else None,
+                    "median_seconds": float(np.median([r.seconds for r in members])),
+                }
+            )
+    return rows
+
+
+def coverage_table(records: list[Record]) -> list[dict]:
+    """Share of examples whose true MI lies in each central interval, for estimators that give intervals."""
+    rows = []
+    for (est, split), group in _groups(records).items():
+        if not group[0].quantiles:
+            continue
+        row = {"estimator": est, "split": split, "count": len(group)}
+        for c in COVERAGE_LEVELS:
+            lo, hi = round((1 - c) / 2, 4), round((1 + c) / 2, 4)
+            inside = [r.quantiles[lo] <= r.true_mi <= r.quantiles[hi] for r in group if lo in r.quantiles]
+            row[f"coverage_{int(c * 100)}"] = float(np.mean(inside)) if inside else None
+        rows.append(row)
+    return rows
+
+
+def calibration_table(records: list[Record]) -> list[dict]:
+    """P(true MI <= q_tau) against tau, for estimators with quantiles at every calibration level."""
+    rows = []
+    for (est, split), group in _groups(records).items():
+        if not all(t in group[0].quantiles for t in CALIBRATION_LEVELS):
+            continue
+        for t in CALIBRATION_LEVELS:
+            observed = float(np.mean([r.true_mi <= r.quantiles[t] for r in group]))
+            rows.append({"estimator": est, "split": split, "tau": t, "observed": observed})
+    return rows
+
+
+def _groups(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
+    out: dict[tuple[str, str], list[Record]] = {}
+    for r in records:
+        out.setdefault((r.estimator, r.split), []).append(r)
+    return out
+
+
+def markdown(rows: list[dict], columns: Sequence[str]) -> str:
+    """A markdown table of ``rows`` with the given columns (floats to 3 significant decimals)."""
+
+    def fmt(v) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
