@@ -34,6 +34,7 @@ PAPER_PRIOR = SplitSpec(
 
 
 def rate(fn, count: int, repeats: int) -> tuple[float, list[float]]:
+    """Median datasets/s of ``fn(lo, hi)`` over ``repeats`` disjoint index ranges of ``count``."""
     rates = []
     for r in range(repeats):
         start = time.perf_counter()

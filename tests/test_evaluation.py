@@ -2,6 +2,7 @@
 
 import csv
 import importlib.util
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_coverage_and_calibration_match_direct_computation(records):
     curve = [r for r in calibration_table(records) if r["estimator"] == "mist"]
     assert [r["tau"] for r in curve] == list(CALIBRATION_LEVELS)
     assert curve[9]["observed"] == pytest.approx(np.mean([r.true_mi <= r.quantiles[0.5] for r in mist]))
-    assert all(a["observed"] <= b["observed"] for a, b in zip(curve, curve[1:], strict=False))  # monotone quantiles
+    assert all(a["observed"] <= b["observed"] for a, b in itertools.pairwise(curve))  # monotone quantiles
 
 
 def test_unknown_estimator_raises():

@@ -19,3 +19,17 @@ def test_mi_loss_demo_takes_gradient_steps(tiny_model):
     result = load("mi_loss_demo").run(tiny_model, steps=3, n=60, dim=4)
     assert all(np.isfinite(v) for v in result.values())
     assert result["mi_start"] != result["mi_end"]  # the projection moved
+
+
+def test_benchmark_runs_on_tiny_settings(tiny_model_dir, capsys):
+    args = ["--model", str(tiny_model_dir), "--sizes", "30", "--dims", "1", "2", "--infonce-steps", "2",
+            "--train-seconds", "0.5", "--generation-count", "20", "--repeats", "1"]  # fmt: skip
+    assert load("benchmark").main(args) == 0
+    out = capsys.readouterr().out
+    assert "KSG k=3, same data" in out and "| 30 | 2 |" in out and "ms per 1000 rows" in out
+
+
+def test_generation_benchmark_runs(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["bench_generation.py", "--count", "20", "--repeats", "1"])
+    load("bench_generation").main()
+    assert "generate_example, train prior" in capsys.readouterr().out
