@@ -89,12 +89,15 @@ def main() -> None:
     parser.add_argument("--column-size", type=int, default=32)
     parser.add_argument("--pair-forms", type=int, default=16, help="colrow: quadratic forms per row (0: none)")
     parser.add_argument("--no-copula", action="store_true", help="standardise columns instead of normal scores")
+    parser.add_argument("--no-sort", action="store_true", help="rows: keep the given column order")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    name = args.name or args.encoder + ("-standardised" if args.no_copula else "")
+    name = args.name or args.encoder + ("-standardised" if args.no_copula else "") + (
+        "-unsorted" if args.no_sort else ""
+    )
 
     config = MistConfig(
         encoder=args.encoder,
@@ -102,6 +105,7 @@ def main() -> None:
         column_size=args.column_size,
         copula=not args.no_copula,
         num_pair_forms=args.pair_forms,
+        sort_columns=not args.no_sort,
     )
     model = MistModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)

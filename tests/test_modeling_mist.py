@@ -51,12 +51,30 @@ def test_invariant_to_row_order_swap_and_monotone_maps(encoder):
     assert torch.allclose(model(torch.exp(x), 3 * y**3 - 1).quantiles, base, atol=1e-5)
 
 
-@pytest.mark.parametrize("encoder", ["colrow", "axial"])
+@pytest.mark.parametrize("encoder", ENCODERS)
 def test_invariant_to_column_order(encoder):
     model = make(encoder)
     x, y = sample(dx=4, dy=3)
     base = model(x, y).quantiles
     assert torch.allclose(model(x[:, :, [2, 0, 3, 1]], y[:, :, [1, 2, 0]]).quantiles, base, atol=1e-5)
+
+
+def test_rows_encoder_without_sorting_depends_on_column_order():
+    model = make("rows", sort_columns=False)
+    x, y = sample(dx=4, dy=3)
+    assert not torch.allclose(model(x[:, :, [2, 0, 3, 1]], y).quantiles, model(x, y).quantiles, atol=1e-5)
+
+
+def test_sort_columns_puts_the_dependent_columns_first():
+    from mist_hf.modeling_mist import sort_columns
+
+    x, y = sample(b=1, n=200, dx=3, dy=2)
+    x = x[:, :, [1, 2, 0]]  # the column that drives y is now last in X
+    z = torch.cat([x, y], -1)
+    z = (z - z.mean(1, keepdim=True)) / z.std(1, keepdim=True)
+    masks = torch.ones(1, 200, dtype=torch.bool), torch.ones(1, 3, dtype=torch.bool), torch.ones(1, 2, dtype=torch.bool)
+    out, _, _ = sort_columns(z, *masks)
+    assert torch.equal(out[0, :, 0], z[0, :, 2])
 
 
 @pytest.mark.parametrize("encoder", ENCODERS)

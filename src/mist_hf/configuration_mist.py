@@ -34,6 +34,9 @@ class MistConfig(PreTrainedConfig):
         copula (`bool`, defaults to `True`): replace every column by its normal scores (ranks mapped through the
             normal quantile function), which makes the model invariant to strictly monotone per-column maps.
             Otherwise columns are standardised.
+        sort_columns (`bool`, defaults to `True`): ``"rows"`` only: put the columns inside X and inside Y in a
+            canonical order (by decreasing largest absolute correlation with the other side) before the rows are
+            read, which makes the ``"rows"`` encoder invariant to column order (up to exact ties of that key).
         soft_rank_temperature (`float`, defaults to 0.05): temperature, in units of the column's standard
             deviation, of the smooth ranks used when gradients with respect to the inputs are needed.
         hidden_size (`int`, defaults to 64): width of the row encoder.
@@ -60,6 +63,7 @@ class MistConfig(PreTrainedConfig):
     max_n: int = 500
     encoder: str = "colrow"
     copula: bool = True
+    sort_columns: bool = True
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
     column_size: int = 32

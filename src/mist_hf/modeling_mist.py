@@ -180,6 +180,8 @@ class MistModel(MistPreTrainedModel):
     def _encode_rows(self, z, row_mask, x_mask, y_mask, same_side):
         b, n, _ = z.shape
         dx, dm = x_mask.shape[1], self.config.max_dim
+        if self.config.sort_columns:
+            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask)
         zx = nn.functional.pad(z[:, :, :dx], (0, dm - dx))
         zy = nn.functional.pad(z[:, :, dx:], (0, dm - z.shape[2] + dx))
         mx = nn.functional.pad(x_mask.to(z.dtype), (0, dm - dx)).unsqueeze(1).expand(b, n, dm)
@@ -277,6 +279,28 @@ class MistModel(MistPreTrainedModel):
             else:
                 loss = pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), levels)
         return MistOutput(loss=loss, mi=median, quantiles=log_space_to_mi(log_q), quantile_levels=levels)
+
+
+def sort_columns(
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Canonical column order: inside X and inside Y, columns by decreasing dependence on the other side.
+
+    A column's key is its largest absolute correlation (of normal scores, over the real rows) with a column of the
+    other side; padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted
+    matrix, except between columns whose keys tie exactly. Returns the reordered ``z`` ``(B, n, C)`` and masks.
+    """
+    b, n, c = z.shape
+    dx = x_mask.shape[1]
+    n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1)
+    cross = (z[:, :, :dx].transpose(1, 2) @ z[:, :, dx:]).abs() / n_valid  # (B, dx, dy)
+    key_x = cross.masked_fill(~y_mask.unsqueeze(1), -1).amax(2).masked_fill(~x_mask, -2).detach()
+    key_y = cross.masked_fill(~x_mask.unsqueeze(2), -1).amax(1).masked_fill(~y_mask, -2).detach()
+    order_x = torch.sort(key_x, dim=1, descending=True, stable=True).indices  # (B, dx)
+    order_y = torch.sort(key_y, dim=1, descending=True, stable=True).indices + dx
+    order = torch.cat([order_x, order_y], 1)
+    z = torch.gather(z, 2, order.unsqueeze(1).expand(b, n, c))
+    return z, torch.gather(x_mask, 1, order_x), torch.gather(y_mask, 1, order_y - dx)
 
 
 def _masked_mean(t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

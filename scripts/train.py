@@ -1,0 +1,141 @@
+"""Train MIST with the quantile loss: ``python scripts/train.py`` or ``accelerate launch scripts/train.py``.
+
+Arguments come from the command line or from one YAML file (``python scripts/train.py configs/train_cpu.yaml``):
+the model's config fields (``--encoder``, ``--hidden_size``, ...), the data options below, and every
+``transformers.TrainingArguments`` field (``--max_steps``, ``--learning_rate``, ``--output_dir``, ...).
+
+Training streams the meta-dataset (nothing is stored), evaluates on ``validation`` (pinball per level, MSE, MAE,
+90% coverage), keeps the checkpoint with the best validation loss, and resumes from the newest checkpoint in
+``--output_dir`` when one exists (``--resume false`` starts over). Checkpoints are a few MB.
+
+    python scripts/train.py --output_dir runs/tiny --max_steps 20 --hidden_size 16 --column_size 8
+    accelerate launch --config_file configs/accelerate_cpu2.yaml scripts/train.py --max_steps 20
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+from transformers import HfArgumentParser, TrainingArguments, set_seed  # noqa: E402
+from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
+
+from mist_hf import MistConfig, MistModel  # noqa: E402
+from mist_hf.collator import MistCollator  # noqa: E402
+from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_logits, quantile_metrics  # noqa: E402
+
+
+@dataclass
+class ModelArguments:
+    """Model config fields (see ``MistConfig``); ``init_from`` starts from a saved model instead."""
+
+    encoder: str = "colrow"
+    copula: bool = True
+    hidden_size: int = 64
+    column_size: int = 32
+    num_column_layers: int = 2
+    num_row_layers: int = 2
+    num_heads: int = 4
+    num_inducing: int = 16
+    num_pair_forms: int = 16
+    loss: str = "pinball"
+    num_train_quantiles: int = 8
+    init_from: str | None = field(default=None, metadata={"help": "model folder to start from"})
+
+
+@dataclass
+class DataArguments:
+    """Where in the streamed train split to start, and validation size."""
+
+    train_start: int = field(default=0, metadata={"help": "first train example index"})
+    validation_examples: int | None = field(default=None, metadata={"help": "cap on validation examples"})
+    resume: bool = field(default=True, metadata={"help": "resume from the newest checkpoint in output_dir"})
+    final_dir: str | None = field(
+        default=None, metadata={"help": "where to save the best model (default: output_dir/final)"}
+    )
+
+
+DEFAULTS = {
+    "output_dir": "runs/train",
+    "per_device_train_batch_size": 32,
+    "per_device_eval_batch_size": 64,
+    "learning_rate": 1e-3,
+    "weight_decay": 1e-4,
+    "warmup_steps": 200,
+    "lr_scheduler_type": "cosine",
+    "max_grad_norm": 1.0,
+    "max_steps": 1000,
+    "eval_strategy": "steps",
+    "eval_steps": 250,
+    "save_strategy": "steps",
+    "save_steps": 250,
+    "save_total_limit": 3,
+    "logging_steps": 50,
+    "load_best_model_at_end": True,
+    "metric_for_best_model": "eval_loss",
+    "remove_unused_columns": False,  # n, mi and friends are not forward arguments; the collator needs them
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+    "ddp_find_unused_parameters": False,
+    "accelerator_config": {"dispatch_batches": False},  # ranks read their own batches of variable shape
+    "disable_tqdm": False,
+    "dataloader_pin_memory": False,
+    "seed": 0,
+}
+
+
+def parse(argv: list[str]) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    for action in parser._actions:  # our defaults for TrainingArguments (output_dir, max_steps, ...)
+        if action.dest in DEFAULTS:
+            action.default = DEFAULTS[action.dest]
+            action.required = False
+    if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+        values = {**DEFAULTS, **__import__("yaml").safe_load(Path(argv[0]).read_text())}
+        return parser.parse_dict(values)
+    return parser.parse_args_into_dataclasses(argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    model_args, data_args, args = parse(sys.argv[1:] if argv is None else argv)
+    if not torch.cuda.is_available():
+        args.use_cpu = True  # needed for multi-process CPU runs under accelerate (gloo)
+    elif torch.cuda.is_bf16_supported() and not args.bf16:
+        args.bf16 = True
+    set_seed(args.seed)
+
+    if model_args.init_from:
+        model = MistModel.from_pretrained(model_args.init_from)
+    else:
+        model = MistModel(MistConfig(**{k: v for k, v in vars(model_args).items() if k != "init_from"}))
+
+    batch = args.per_device_train_batch_size
+    with args.main_process_first(desc="validation set"):
+        validation = ListDataset("validation", data_args.validation_examples)
+    trainer = MistTrainer(
+        model=model,
+        args=args,
+        data_collator=MistCollator(),
+        train_dataset=TrainStream(batch, start=data_args.train_start),
+        eval_dataset=validation,
+        compute_metrics=quantile_metrics(list(model.config.quantile_levels)),
+        preprocess_logits_for_metrics=preprocess_logits,
+    )
+    last = get_last_checkpoint(args.output_dir) if data_args.resume and Path(args.output_dir).is_dir() else None
+    if last:
+        print(f"resuming from {last}", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=last)
+    metrics = trainer.evaluate()
+    trainer.log_metrics("eval", metrics)
+    final = Path(data_args.final_dir or Path(args.output_dir) / "final")
+    trainer.save_model(str(final))
+    return final
+
+
+if __name__ == "__main__":
+    main()
