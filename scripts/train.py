@@ -21,13 +21,13 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch  # noqa: E402
-from transformers import HfArgumentParser, TrainingArguments, set_seed  # noqa: E402
-from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
+import torch
+from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
 
-from mist_hf import MistConfig, MistModel  # noqa: E402
-from mist_hf.collator import MistCollator  # noqa: E402
-from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_logits, quantile_metrics  # noqa: E402
+from mist_hf import MistConfig, MistModel
+from mist_hf.collator import MistCollator
+from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_logits, quantile_metrics
 
 
 @dataclass

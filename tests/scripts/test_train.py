@@ -8,9 +8,10 @@ from pathlib import Path
 from transformers import AutoModel
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--hidden_size", "16", "--column_size", "8", "--num_heads", "2", "--num_inducing", "4",
-        "--num_row_layers", "1", "--num_column_layers", "1", "--per_device_train_batch_size", "4",
-        "--validation_examples", "8", "--warmup_steps", "1", "--logging_steps", "1", "--disable_tqdm", "true"]  # fmt: skip
+TINY = (
+    "--hidden_size 16 --column_size 8 --num_heads 2 --num_inducing 4 --num_row_layers 1 --num_column_layers 1 "
+    "--per_device_train_batch_size 4 --validation_examples 8 --warmup_steps 1 --logging_steps 1 --disable_tqdm true"
+).split()
 
 
 def load_train():
