@@ -34,7 +34,7 @@ from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_l
 class ModelArguments:
     """Model config fields (see ``MistConfig``); ``init_from`` starts from a saved model instead."""
 
-    encoder: str = "colrow"
+    encoder: str = "rows"
     copula: bool = True
     hidden_size: int = 64
     column_size: int = 32

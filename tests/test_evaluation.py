@@ -84,3 +84,12 @@ def test_evaluate_script_end_to_end(tiny_model_dir, tmp_path):
     assert float(row["mse"]) == pytest.approx(direct)
     with pytest.raises(SystemExit):
         module.main(["--baselines", "kde", "--out", str(out)])
+
+
+def test_ksg_with_k_above_n_uses_n_minus_1():
+    fn = point_estimators(["ksg10"])["ksg10"]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 2))
+    from mist_hf.baselines import ksg_mi
+
+    assert fn(x, x[:, :1]) == ksg_mi(x, x[:, :1], k=9)

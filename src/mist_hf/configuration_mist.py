@@ -23,12 +23,12 @@ class MistConfig(PreTrainedConfig):
         max_dim (`int`, defaults to 32): largest ``dim_x`` and ``dim_y``.
         min_n (`int`, defaults to 10): smallest sample size accepted.
         max_n (`int`, defaults to 500): largest sample size seen in training.
-        encoder (`str`, defaults to `"colrow"`): the set encoder.
+        encoder (`str`, defaults to `"rows"`): the set encoder (compared in ``docs/architecture.md``).
+            `"rows"`: rows of ``[x | y]`` zero-padded to ``max_dim`` a side, induced attention over rows; with
+            ``sort_columns`` the columns come in a canonical order, so column order inside X and Y does not matter.
             `"colrow"`: a column encoder (attention over the columns of X and Y, with dependence statistics
             between columns as edge features) conditions a row encoder (induced attention over rows).
-            Invariant to row order, to column order inside X and inside Y and to swapping X with Y.
-            `"rows"`: rows of ``[x | y]`` zero-padded to ``max_dim`` a side, induced attention over rows
-            (the reference's layout; not invariant to column order).
+            Invariant to column order by construction.
             `"axial"`: attention over columns inside each row alternating with induced attention over rows
             inside each column (tokens are matrix entries; costly).
         copula (`bool`, defaults to `True`): replace every column by its normal scores (ranks mapped through the
@@ -61,7 +61,7 @@ class MistConfig(PreTrainedConfig):
     max_dim: int = 32
     min_n: int = 10
     max_n: int = 500
-    encoder: str = "colrow"
+    encoder: str = "rows"
     copula: bool = True
     sort_columns: bool = True
     soft_rank_temperature: float = 0.05

@@ -191,7 +191,7 @@ def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int) -> li
     return np.array_split(perm, k)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def _run(
     model: MistModel, items: list[tuple[np.ndarray, np.ndarray]], levels: np.ndarray, batch_size: int
 ) -> np.ndarray:
@@ -221,7 +221,7 @@ def estimate_mi_batch(
     quantile_levels: Sequence[float] | None = None,
     seed: int = 0,
     max_subsamples: int = 32,
-    batch_size: int = 64,
+    batch_size: int = 24,
 ) -> list[MIEstimate]:
     """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
 

@@ -51,11 +51,14 @@ class Record:
 
 
 def point_estimators(names: Sequence[str]) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
-    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``, ``infonce``."""
+    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``, ``infonce``.
+
+    KSG needs k < n, so ``ksg<k>`` uses ``min(k, n - 1)`` neighbours on samples of n <= k rows.
+    """
     table: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}
     for name in names:
         if name.startswith("ksg") and name[3:].isdigit():
-            table[name] = lambda x, y, k=int(name[3:]): ksg_mi(x, y, k=k)
+            table[name] = lambda x, y, k=int(name[3:]): ksg_mi(x, y, k=min(k, len(x) - 1))
         elif name == "gaussian":
             table[name] = gaussian_mi
         elif name == "gaussian-copula":

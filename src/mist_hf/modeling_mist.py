@@ -107,8 +107,9 @@ class MistModel(MistPreTrainedModel):
     """MIST: I(X; Y) quantiles from a sample, in one forward pass.
 
     The two orders (X, Y) and (Y, X) are encoded and their log-space quantile functions averaged, so the output
-    is exactly symmetric under swapping X and Y. Row order never matters (set encoders with masks), and with
-    ``encoder="colrow"`` or ``"axial"`` neither does the order of columns inside X or inside Y.
+    is exactly symmetric under swapping X and Y. Row order never matters (set encoders with masks). Column order
+    inside X or inside Y does not matter either: by canonical ordering for ``encoder="rows"`` (``sort_columns``),
+    by construction for ``"colrow"`` and ``"axial"``.
     """
 
     def __init__(self, config: MistConfig) -> None:
