@@ -14,6 +14,7 @@ Training streams the meta-dataset (nothing is stored), evaluates on ``validation
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class DataArguments:
     """Where in the streamed train split to start, and validation size."""
 
     train_start: int = field(default=0, metadata={"help": "first train example index"})
+    train_examples: int = field(default=625_000, metadata={"help": "size of the train split (the paper's 625,000)"})
     validation_examples: int | None = field(default=None, metadata={"help": "cap on validation examples"})
     resume: bool = field(default=True, metadata={"help": "resume from the newest checkpoint in output_dir"})
     final_dir: str | None = field(
@@ -86,6 +88,10 @@ DEFAULTS = {
     "disable_tqdm": False,
     "dataloader_pin_memory": False,
     "seed": 0,
+    # Device settings must be in place before TrainingArguments is built: it sets up the process group then.
+    # use_cpu=True is what makes `accelerate launch` with 2 CPU processes one gloo group instead of two runs.
+    "use_cpu": not torch.cuda.is_available(),
+    "bf16": torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
 }
 
 
@@ -103,10 +109,6 @@ def parse(argv: list[str]) -> tuple[ModelArguments, DataArguments, TrainingArgum
 
 def main(argv: list[str] | None = None) -> Path:
     model_args, data_args, args = parse(sys.argv[1:] if argv is None else argv)
-    if not torch.cuda.is_available():
-        args.use_cpu = True  # needed for multi-process CPU runs under accelerate (gloo)
-    elif torch.cuda.is_bf16_supported() and not args.bf16:
-        args.bf16 = True
     set_seed(args.seed)
 
     if model_args.init_from:
@@ -115,20 +117,26 @@ def main(argv: list[str] | None = None) -> Path:
         model = MistModel(MistConfig(**{k: v for k, v in vars(model_args).items() if k != "init_from"}))
 
     batch = args.per_device_train_batch_size
+    last = get_last_checkpoint(args.output_dir) if data_args.resume and Path(args.output_dir).is_dir() else None
+    start = data_args.train_start
+    if last:
+        # Continue the stream after the examples already used instead of replaying them to skip them.
+        step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
+        start += step * batch * args.gradient_accumulation_steps * args.world_size
+        args.ignore_data_skip = True
     with args.main_process_first(desc="validation set"):
         validation = ListDataset("validation", data_args.validation_examples)
     trainer = MistTrainer(
         model=model,
         args=args,
         data_collator=MistCollator(),
-        train_dataset=TrainStream(batch, start=data_args.train_start),
+        train_dataset=TrainStream(batch, start=start, stop=data_args.train_examples),
         eval_dataset=validation,
         compute_metrics=quantile_metrics(list(model.config.quantile_levels)),
         preprocess_logits_for_metrics=preprocess_logits,
     )
-    last = get_last_checkpoint(args.output_dir) if data_args.resume and Path(args.output_dir).is_dir() else None
     if last:
-        print(f"resuming from {last}", file=sys.stderr)
+        print(f"resuming from {last} at train example {trainer.train_dataset.start}", file=sys.stderr)
     trainer.train(resume_from_checkpoint=last)
     metrics = trainer.evaluate()
     trainer.log_metrics("eval", metrics)

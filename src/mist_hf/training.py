@@ -7,6 +7,7 @@ metrics. See ``scripts/train.py`` for the command line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,24 +17,34 @@ from torch.utils.data import Dataset, IterableDataset
 from transformers import EvalPrediction, Trainer
 
 from .collator import bucket_batches
+from .meta import generate_example, get_split
 from .streaming import MetaStream
 
 
 class TrainStream(IterableDataset):
-    """Train examples ``start, start + 1, ...`` generated on the fly, reordered into n-buckets of ``batch_size``.
+    """Train examples ``start, start + 1, ...`` (cycling through the split), generated on the fly and reordered
+    into n-buckets of ``batch_size``.
 
-    The Trainer's DataLoader cuts consecutive examples into batches, so each batch holds similar n. The order is a
-    pure function of ``start``, which makes resuming exact. The stream does not shard itself: under several
-    processes accelerate hands each rank its own batches.
+    The Trainer's DataLoader cuts consecutive examples into batches, so each batch holds similar n. The stream is
+    endless (``max_steps`` ends training) and a pure function of ``start``, so a resumed run continues right after
+    the examples it has used. It does not shard itself: under several processes accelerate gives each rank its own
+    batches. ``stop`` above 625,000 enlarges the split with more distinct examples.
     """
 
     def __init__(self, batch_size: int, start: int = 0, stop: int | None = None, pool_batches: int = 16) -> None:
         super().__init__()
         self.batch_size, self.start, self.stop, self.pool_batches = batch_size, start, stop, pool_batches
+        self.spec = get_split("train")
+        if stop is not None and stop > self.spec.size:
+            self.spec = self.spec.with_size(stop)  # more distinct train examples than the paper's 625,000
+
+    def _examples(self) -> Iterator[dict[str, Any]]:
+        for i in itertools.count(self.start):
+            ex = generate_example(self.spec, i % self.spec.size)  # epochs: after the last example comes the first
+            yield {"x": ex.x, "y": ex.y, "mi": ex.mi}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        stream = MetaStream("train", self.start, self.stop, rank=0, world_size=1)
-        for batch in bucket_batches(stream, self.batch_size, self.pool_batches):
+        for batch in bucket_batches(self._examples(), self.batch_size, self.pool_batches):
             yield from batch
 
 
