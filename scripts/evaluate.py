@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     for spec in specs:
         examples = [generate_example(spec, int(i)) for i in split_indices(spec, args.max_examples)]
         if model is not None:
-            records += run_mist(model, spec.name, examples)
+            records += run_mist(model, spec.name, examples, progress=True)
         for name in args.baselines:
             fn = baselines[name.removeprefix("bootstrap-")]
             for ex in tqdm(examples, desc=f"{spec.name} {name}", file=sys.stderr, leave=False):

@@ -88,12 +88,17 @@ def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot:
     return records
 
 
-def run_mist(model, split: str, examples: Sequence[Example], batch_size: int = 64) -> list[Record]:
+def run_mist(
+    model, split: str, examples: Sequence[Example], batch_size: int = 64, progress: bool = False
+) -> list[Record]:
     """Records of a MIST model, from batched forwards; ``seconds`` is the batch time shared per example."""
+    from tqdm import tqdm
+
     from .estimation import estimate_mi_batch
 
     records = []
-    for start in range(0, len(examples), batch_size):
+    starts = range(0, len(examples), batch_size)
+    for start in tqdm(starts, desc=f"{split} mist", leave=False, disable=not progress):
         chunk = examples[start : start + batch_size]
         began = time.perf_counter()
         estimates = estimate_mi_batch([(e.x, e.y) for e in chunk], model, quantile_levels=INTERVAL_LEVELS)
