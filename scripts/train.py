@@ -14,10 +14,12 @@ Training streams the meta-dataset (nothing is stored), evaluates on ``validation
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,22 +33,15 @@ from mist_hf.collator import MistCollator
 from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_logits, quantile_metrics
 
 
-@dataclass
-class ModelArguments:
-    """Model config fields (see ``MistConfig``); ``init_from`` starts from a saved model instead."""
+def _model_arguments() -> type:
+    """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from``."""
+    hints = inspect.get_annotations(MistConfig, eval_str=True)  # MistConfig's own fields only
+    specs = [(name, hint, field(default=copy.deepcopy(getattr(MistConfig, name)))) for name, hint in hints.items()]
+    specs.append(("init_from", str | None, field(default=None, metadata={"help": "model folder to start from"})))
+    return make_dataclass("ModelArguments", specs)
 
-    encoder: str = "rows"
-    copula: bool = True
-    hidden_size: int = 64
-    column_size: int = 32
-    num_column_layers: int = 2
-    num_row_layers: int = 2
-    num_heads: int = 4
-    num_inducing: int = 16
-    num_pair_forms: int = 16
-    loss: str = "pinball"
-    num_train_quantiles: int = 8
-    init_from: str | None = field(default=None, metadata={"help": "model folder to start from"})
+
+ModelArguments = _model_arguments()
 
 
 @dataclass
