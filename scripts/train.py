@@ -30,7 +30,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from mist_hf import MistConfig, MistModel
 from mist_hf.collator import MistCollator
-from mist_hf.training import ListDataset, MistTrainer, TrainStream, preprocess_logits, quantile_metrics
+from mist_hf.training import ListDataset, MistTrainer, TimeLimit, TrainStream, preprocess_logits, quantile_metrics
 
 
 def _model_arguments() -> type:
@@ -55,6 +55,7 @@ class DataArguments:
     final_dir: str | None = field(
         default=None, metadata={"help": "where to save the best model (default: output_dir/final)"}
     )
+    max_minutes: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) after this wall time"})
 
 
 DEFAULTS = {
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> Path:
         eval_dataset=validation,
         compute_metrics=quantile_metrics(list(model.config.quantile_levels)),
         preprocess_logits_for_metrics=preprocess_logits,
+        callbacks=[TimeLimit(data_args.max_minutes)] if data_args.max_minutes is not None else None,
     )
     if last:
         print(f"resuming from {last} at train example {trainer.train_dataset.start}", file=sys.stderr)

@@ -8,13 +8,14 @@ metrics. See ``scripts/train.py`` for the command line.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, IterableDataset
-from transformers import EvalPrediction, Trainer
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from transformers import EvalPrediction, Trainer, TrainerCallback
 
 from .collator import bucket_batches
 from .meta import generate_example, get_split
@@ -39,7 +40,9 @@ class TrainStream(IterableDataset):
             self.spec = self.spec.with_size(stop)  # more distinct train examples than the paper's 625,000
 
     def _examples(self) -> Iterator[dict[str, Any]]:
-        for i in itertools.count(self.start):
+        info = get_worker_info()  # DataLoader workers take interleaved indices, so none repeats another's
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        for i in itertools.count(self.start + worker, workers):
             ex = generate_example(self.spec, i % self.spec.size)  # epochs: after the last example comes the first
             yield {"x": ex.x, "y": ex.y, "mi": ex.mi}
 
@@ -73,6 +76,24 @@ class MistTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         outputs = model(**inputs)
         return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+
+class TimeLimit(TrainerCallback):
+    """Stops training after ``minutes`` of wall time, saving a checkpoint first (for fixed-length sessions)."""
+
+    def __init__(self, minutes: float) -> None:
+        self.seconds = 60 * minutes
+        self.started: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.started is not None and time.monotonic() - self.started > self.seconds:
+            control.should_save = True
+            control.should_evaluate = True
+            control.should_training_stop = True
+        return control
 
 
 def quantile_metrics(levels: list[float]):

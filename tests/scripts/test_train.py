@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -46,3 +47,35 @@ def test_yaml_arguments(tmp_path):
     )
     final = load_train().main([str(config)])
     assert (final / "model.safetensors").is_file()
+
+
+def test_gpu_script_runs_on_cpu_at_tiny_size(tmp_path):
+    import subprocess
+
+    out = tmp_path / "gpu"
+    extra = [*TINY, "--per_device_train_batch_size", "4", "--dataloader_num_workers", "2", "--max_steps", "3",
+             "--eval_steps", "3", "--save_steps", "3", "--max_minutes", "5"]  # fmt: skip
+    env = {**os.environ, "PYTHON": sys.executable}
+    subprocess.run(["bash", str(ROOT / "scripts" / "train_gpu.sh"), str(out), *extra], check=True, cwd=ROOT, env=env)
+    assert (out / "final" / "model.safetensors").is_file()
+
+
+def test_time_limit_stops_training(tmp_path):
+    out = tmp_path / "timed"
+    load_train().main(["--output_dir", str(out), "--max_steps", "1000", "--max_minutes", "0", "--save_steps", "500",
+                       "--eval_steps", "500", *TINY])  # fmt: skip
+    checkpoints = sorted(p.name for p in out.glob("checkpoint-*"))
+    assert checkpoints == ["checkpoint-1"]  # stopped after the first step, with a checkpoint
+
+
+def test_train_stream_workers_do_not_overlap():
+    from torch.utils.data import DataLoader
+
+    from mist_hf.training import TrainStream
+
+    seen = []
+    for i, row in enumerate(DataLoader(TrainStream(batch_size=4, pool_batches=1), batch_size=None, num_workers=2)):
+        seen.append(float(row["mi"]))
+        if i == 31:
+            break
+    assert len(set(seen)) == len(seen) == 32
