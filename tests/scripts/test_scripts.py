@@ -33,3 +33,9 @@ def test_generation_benchmark_runs(monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["bench_generation.py", "--count", "20", "--repeats", "1"])
     load("bench_generation").main()
     assert "generate_example, train prior" in capsys.readouterr().out
+
+
+def test_example_prints_mist_and_ksg(tiny_model_dir, capsys):
+    assert load("example").main(["--model", str(tiny_model_dir), "--n", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "true MI" in out and "MIST" in out and "KSG" in out
