@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--pair-forms", type=int, default=16, help="colrow: quadratic forms per row (0: none)")
     parser.add_argument("--no-copula", action="store_true", help="standardise columns instead of normal scores")
     parser.add_argument("--no-sort", action="store_true", help="rows: keep the given column order")
+    parser.add_argument("--symmetrize", choices=["average", "canonical"], default="average")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("runs/compare"))
     args = parser.parse_args()
@@ -106,6 +107,7 @@ def main() -> None:
         copula=not args.no_copula,
         num_pair_forms=args.pair_forms,
         sort_columns=not args.no_sort,
+        symmetrize=args.symmetrize,
     )
     model = MistModel(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)

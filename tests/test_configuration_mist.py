@@ -24,6 +24,8 @@ def test_round_trip(tmp_path):
     [
         (dict(encoder="lstm"), "encoder"),
         (dict(loss="l1"), "loss"),
+        (dict(symmetrize="max"), "symmetrize"),
+        (dict(symmetrize="canonical", encoder="colrow"), "canonical"),
         (dict(quantile_levels=[0.0, 0.5]), "quantile_levels"),
         (dict(quantile_levels=[0.5, 1.2]), "quantile_levels"),
         (dict(hidden_size=0), "hidden_size"),

@@ -59,6 +59,15 @@ def test_invariant_to_column_order(encoder):
     assert torch.allclose(model(x[:, :, [2, 0, 3, 1]], y[:, :, [1, 2, 0]]).quantiles, base, atol=1e-5)
 
 
+@pytest.mark.parametrize("dims", [(3, 3), (2, 4), (1, 1)])
+def test_canonical_symmetrization_is_swap_invariant_in_one_pass(dims):
+    model = make("rows", symmetrize="canonical")
+    x, y = sample(dx=dims[0], dy=dims[1])
+    out = model(x, y)
+    assert torch.equal(out.quantiles, model(y, x).quantiles)
+    assert torch.allclose(model(x[:, :, torch.randperm(dims[0])], y).quantiles, out.quantiles, atol=1e-5)
+
+
 def test_rows_encoder_without_sorting_depends_on_column_order():
     model = make("rows", sort_columns=False)
     x, y = sample(dx=4, dy=3)

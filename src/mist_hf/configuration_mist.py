@@ -37,6 +37,9 @@ class MistConfig(PreTrainedConfig):
         sort_columns (`bool`, defaults to `True`): ``"rows"`` only: put the columns inside X and inside Y in a
             canonical order (by decreasing largest absolute correlation with the other side) before the rows are
             read, which makes the ``"rows"`` encoder invariant to column order (up to exact ties of that key).
+        symmetrize (`str`, defaults to `"average"`): how the output is made symmetric in X and Y. `"average"`
+            encodes both orders and averages them (exact); `"canonical"` (``"rows"`` only) encodes once with the sides
+            in a canonical order (exact except for exact ties of the order statistic), at half the cost.
         soft_rank_temperature (`float`, defaults to 0.05): temperature, in units of the column's standard
             deviation, of the smooth ranks used when gradients with respect to the inputs are needed.
         hidden_size (`int`, defaults to 64): width of the row encoder.
@@ -64,6 +67,7 @@ class MistConfig(PreTrainedConfig):
     encoder: str = "rows"
     copula: bool = True
     sort_columns: bool = True
+    symmetrize: str = "average"
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
     column_size: int = 32
@@ -84,6 +88,10 @@ class MistConfig(PreTrainedConfig):
         self.quantile_levels = [float(t) for t in self.quantile_levels]
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if self.symmetrize not in ("average", "canonical"):
+            raise ValueError(f"symmetrize must be 'average' or 'canonical', got {self.symmetrize!r}")
+        if self.symmetrize == "canonical" and self.encoder != "rows":
+            raise ValueError("symmetrize='canonical' is implemented for encoder='rows' only")
         if self.loss not in ("pinball", "mse"):
             raise ValueError(f"loss must be 'pinball' or 'mse', got {self.loss!r}")
         if not all(0.0 < t < 1.0 for t in self.quantile_levels):

@@ -150,7 +150,7 @@ class MistModel(MistPreTrainedModel):
                 [self.row_in(torch.cat([part_x, part_y], -1)), self.row_in(torch.cat([part_y, part_x], -1))]
             )
             pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
-            return self._with_columns(pooled, u, x_mask, y_mask)
+            return self._with_columns(pooled, u, x_mask, y_mask), _both_orders(b, z.device)
         # Quadratic forms z_S^T W_k z_T per row, with W_k[a, c] read off edge (a, c): (B, n, K) per block.
         pair = (col_mask.unsqueeze(2) & col_mask.unsqueeze(1)).to(z.dtype)
         w = (self.pair_weights(edges) * pair.unsqueeze(-1)).permute(0, 3, 1, 2)  # (B, K, C, C)
@@ -169,7 +169,7 @@ class MistModel(MistPreTrainedModel):
             ]
         )
         pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
-        return self._with_columns(pooled, u, x_mask, y_mask)
+        return self._with_columns(pooled, u, x_mask, y_mask), _both_orders(b, z.device)
 
     @staticmethod
     def _with_columns(pooled, u, x_mask, y_mask):
@@ -187,10 +187,16 @@ class MistModel(MistPreTrainedModel):
         zy = nn.functional.pad(z[:, :, dx:], (0, dm - z.shape[2] + dx))
         mx = nn.functional.pad(x_mask.to(z.dtype), (0, dm - dx)).unsqueeze(1).expand(b, n, dm)
         my = nn.functional.pad(y_mask.to(z.dtype), (0, dm - y_mask.shape[1])).unsqueeze(1).expand(b, n, dm)
+        if self.config.symmetrize == "canonical":
+            swap = canonical_swap(z, row_mask, x_mask, y_mask).view(b, 1, 1)  # one pass, sides in canonical order
+            first = torch.cat([torch.where(swap, zy, zx), torch.where(swap, my, mx)], -1)
+            second = torch.cat([torch.where(swap, zx, zy), torch.where(swap, mx, my)], -1)
+            tokens = self.row_in(torch.cat([first, second], -1)).unsqueeze(0)
+            return self.row_encoder(tokens[0], row_mask).unsqueeze(0), swap.view(1, b)
         tokens = torch.stack(
             [self.row_in(torch.cat([zx, mx, zy, my], -1)), self.row_in(torch.cat([zy, my, zx, mx], -1))]
         )
-        return self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
+        return self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1), _both_orders(b, z.device)
 
     def _encode_axial(self, z, row_mask, x_mask, y_mask, same_side):
         dx = x_mask.shape[1]
@@ -260,12 +266,14 @@ class MistModel(MistPreTrainedModel):
         same_side = side.unsqueeze(0) == side.unsqueeze(1)  # (C, C)
 
         encode = {"colrow": self._encode_colrow, "rows": self._encode_rows, "axial": self._encode_axial}
-        feats = encode[self.config.encoder](z, row_mask, x_mask, y_mask, same_side)  # (2, B, F)
-        size = _size_features(row_mask, x_mask, y_mask, z.dtype)  # (2, B, 3)
-        feats = torch.cat([feats, size], -1)
+        # feats (P, B, F) for P passes; swapped (P, B) says which pass read Y as the first side.
+        feats, swapped = encode[self.config.encoder](z, row_mask, x_mask, y_mask, same_side)
+        passes = feats.shape[0]
+        feats = torch.cat([feats, _size_features(row_mask, x_mask, y_mask, swapped, z.dtype)], -1)
 
-        def log_quantiles(taus: torch.Tensor) -> torch.Tensor:  # (B, Q), averaged over both orders
-            return self.head(feats.flatten(0, 1), taus.repeat(2, 1) if taus.dim() == 2 else taus).view(2, b, -1).mean(0)
+        def log_quantiles(taus: torch.Tensor) -> torch.Tensor:  # (B, Q), averaged over the passes
+            taus = taus.repeat(passes, 1) if taus.dim() == 2 else taus
+            return self.head(feats.flatten(0, 1), taus).view(passes, b, -1).mean(0)
 
         log_q = log_quantiles(levels)
         median = log_space_to_mi(log_quantiles(torch.tensor([0.5], dtype=x.dtype, device=device)))[:, 0]
@@ -310,14 +318,34 @@ def _masked_mean(t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (t * w).sum(1) / w.sum(1).clamp(min=1)
 
 
+def _both_orders(b: int, device: torch.device) -> torch.Tensor:
+    """``(2, B)`` bool: pass 0 reads (X, Y), pass 1 reads (Y, X)."""
+    return torch.tensor([False, True], device=device).view(2, 1).expand(2, b)
+
+
+def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` bool: read Y first. The side with more columns comes first; with equal dims, the sign of
+    ``t = mean_i s_x^2 s_y - s_x s_y^2`` (row sums s of normal scores) decides. Swapping X and Y flips both rules,
+    so the canonical order, and the output, do not depend on which side was called X (except when t = 0 exactly).
+    """
+    dx = x_mask.shape[1]
+    rows = row_mask.to(z.dtype)
+    sx = (z[:, :, :dx] * x_mask.unsqueeze(1)).sum(-1)  # (B, n)
+    sy = (z[:, :, dx:] * y_mask.unsqueeze(1)).sum(-1)
+    t = ((sx * sx * sy - sx * sy * sy) * rows).sum(1)
+    nx, ny = x_mask.sum(1), y_mask.sum(1)
+    return (ny > nx) | ((ny == nx) & (t < 0))
+
+
 def _size_features(
-    row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, dtype: torch.dtype
+    row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, swapped: torch.Tensor, dtype: torch.dtype
 ) -> torch.Tensor:
-    """``(2, B, 3)``: log n, and the two side dims scaled, in (X, Y) then (Y, X) order."""
+    """``(P, B, 3)``: log n and the dims of the first and second side of each pass (scaled)."""
     log_n = torch.log(row_mask.sum(1).to(dtype).clamp(min=1)) / math.log(500.0)
     dx = x_mask.sum(1).to(dtype) / 32.0
     dy = y_mask.sum(1).to(dtype) / 32.0
-    return torch.stack([torch.stack([log_n, dx, dy], -1), torch.stack([log_n, dy, dx], -1)])
+    first, second = torch.where(swapped, dy, dx), torch.where(swapped, dx, dy)
+    return torch.stack([log_n.expand_as(first), first, second], -1)
 
 
 __all__ = ["MistModel", "MistOutput", "MistPreTrainedModel"]
