@@ -202,7 +202,8 @@ class MistModel(MistPreTrainedModel):
         dx = x_mask.shape[1]
         u = self.axial(z, row_mask, torch.cat([x_mask, y_mask], 1), same_side)
         u_x, u_y = _masked_mean(u[:, :dx], x_mask), _masked_mean(u[:, dx:], y_mask)
-        return torch.stack([torch.cat([u_x, u_y], -1), torch.cat([u_y, u_x], -1)])
+        feats = torch.stack([torch.cat([u_x, u_y], -1), torch.cat([u_y, u_x], -1)])
+        return feats, _both_orders(z.shape[0], z.device)
 
     def forward(
         self,
