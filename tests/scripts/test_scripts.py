@@ -39,3 +39,20 @@ def test_example_prints_mist_and_ksg(tiny_model_dir, capsys):
     assert load("example").main(["--model", str(tiny_model_dir), "--n", "100"]) == 0
     out = capsys.readouterr().out
     assert "true MI" in out and "MIST" in out and "KSG" in out
+
+
+def test_export_model_writes_a_loadable_repo_with_a_card(tiny_model_dir, tmp_path):
+    from transformers import AutoModel
+
+    summary = tmp_path / "summary.md"
+    summary.write_text("# Evaluation\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    out = tmp_path / "mist-mi"
+    assert load("export_model").main([str(tiny_model_dir), "--out", str(out), "--eval", str(summary)]) == 0
+    card = (out / "README.md").read_text()
+    assert card.startswith("---") and "license: mit" in card and "## Evaluation" in card
+    assert (out / "modeling_mist.py").is_file()
+    assert AutoModel.from_pretrained(out).config.hidden_size == 16
+    import pytest
+
+    with pytest.raises(SystemExit):
+        load("export_model").main([str(tiny_model_dir), "--out", str(out)])  # exists, no --force
