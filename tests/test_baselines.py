@@ -89,3 +89,18 @@ def test_bootstrap_interval():
         bootstrap(gaussian_mi, x, y, n_boot=0)
     with pytest.raises(ValueError, match="confidence"):
         bootstrap(gaussian_mi, x, y, confidence=1.5)
+
+
+def test_ledoit_wolf_weight_is_small_for_large_n_and_large_for_small_n():
+    from mist_hf.baselines import ledoit_wolf
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(20000, 1))
+    z_big = base + 0.5 * rng.normal(size=(20000, 5))  # strongly correlated: little to shrink at large n
+    z_small = rng.normal(size=(8, 40))
+    assert ledoit_wolf(z_big - z_big.mean(0))[1] < 0.05
+    shrunk, weight = ledoit_wolf(z_small - z_small.mean(0))
+    assert weight > 0.5 and np.linalg.eigvalsh(shrunk).min() > 0
+    assert gaussian_mi(z_small[:, :20], z_small[:, 20:]) < gaussian_mi(
+        z_small[:, :20], z_small[:, 20:], shrinkage=False
+    )

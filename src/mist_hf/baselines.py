@@ -58,13 +58,34 @@ def _as_2d(a: np.ndarray) -> np.ndarray:
     return a[:, None] if a.ndim == 1 else a
 
 
-def gaussian_mi(x: np.ndarray, y: np.ndarray, copula: bool = False, ridge: float = 1e-6) -> float:
-    """MI of the Gaussian with the sample's covariance: ``-1/2 sum_k log(1 - rho_k^2)`` over canonical correlations.
+def ledoit_wolf(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ledoit-Wolf shrinkage of the covariance of centred ``z`` ``(n, p)`` towards a multiple of the identity.
+
+    Returns the shrunk matrix and the shrinkage weight in [0, 1] (the 2004 closed form).
+    """
+    n, p = z.shape
+    s = z.T @ z / n
+    mu = np.trace(s) / p
+    d2 = np.sum((s - mu * np.eye(p)) ** 2)
+    # b2 = (1/n^2) sum_k ||z_k z_k^T - S||_F^2, expanded so no (n, p, p) array is built.
+    quad = np.einsum("ki,ij,kj->k", z, s, z)
+    b2 = (np.sum(np.sum(z * z, 1) ** 2) - 2 * np.sum(quad) + n * np.sum(s * s)) / n**2
+    weight = float(min(b2, d2) / d2) if d2 > 0 else 1.0
+    return weight * mu * np.eye(p) + (1 - weight) * s, weight
+
+
+def gaussian_mi(x: np.ndarray, y: np.ndarray, copula: bool = False, shrinkage: bool = False) -> float:
+    """MI of the Gaussian with the sample's correlation: ``1/2 log(det C_XX det C_YY / det C)``.
+
+    Equal to ``-1/2 sum_k log(1 - rho_k^2)`` over the canonical correlations (the CCA estimator). Plain, it gives
+    huge estimates when n is close to or below dim_x + dim_y. ``shrinkage`` shrinks the correlation matrix towards
+    the identity with the Ledoit-Wolf weight, which tames those cases but biases strong dependence downwards:
+    measured on test_imd at n 300-500, MSE 12.0 with shrinkage against 0.28 without (copula variant).
 
     Args:
         x, y: ``(n, dx)`` and ``(n, dy)`` (or 1-D).
         copula: replace each column by its normal scores first (invariant to monotone maps of columns).
-        ridge: added to the diagonal of the correlation matrix, so that n <= d stays finite.
+        shrinkage: apply Ledoit-Wolf shrinkage (default: no, only a 1e-9 ridge).
     """
     xs, ys = _as_2d(x), _as_2d(y)
     if xs.shape[0] != ys.shape[0]:
@@ -72,7 +93,9 @@ def gaussian_mi(x: np.ndarray, y: np.ndarray, copula: bool = False, ridge: float
     z = np.hstack([xs, ys])
     if copula:
         z = ndtri((rankdata(z, axis=0) - 0.5) / z.shape[0])
-    c = np.corrcoef(z, rowvar=False).reshape(z.shape[1], z.shape[1]) + ridge * np.eye(z.shape[1])
+    std = z.std(axis=0)
+    z = (z - z.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    c = ledoit_wolf(z)[0] if shrinkage else z.T @ z / z.shape[0] + 1e-9 * np.eye(z.shape[1])
     dx = xs.shape[1]
     logdet = [np.linalg.slogdet(m)[1] for m in (c[:dx, :dx], c[dx:, dx:], c)]
     return float(max(0.5 * (logdet[0] + logdet[1] - logdet[2]), 0.0))

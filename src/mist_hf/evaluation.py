@@ -51,7 +51,8 @@ class Record:
 
 
 def point_estimators(names: Sequence[str]) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
-    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``, ``infonce``.
+    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``,
+    ``gaussian-copula-lw`` (with Ledoit-Wolf shrinkage), ``infonce``.
 
     KSG needs k < n, so ``ksg<k>`` uses ``min(k, n - 1)`` neighbours on samples of n <= k rows.
     """
@@ -63,6 +64,8 @@ def point_estimators(names: Sequence[str]) -> dict[str, Callable[[np.ndarray, np
             table[name] = gaussian_mi
         elif name == "gaussian-copula":
             table[name] = lambda x, y: gaussian_mi(x, y, copula=True)
+        elif name == "gaussian-copula-lw":
+            table[name] = lambda x, y: gaussian_mi(x, y, copula=True, shrinkage=True)
         elif name == "infonce":
             table[name] = infonce_mi
         elif not name.startswith("bootstrap-"):
