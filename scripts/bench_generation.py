@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # "one core": keep numpy's BLAS from spreading small matmuls
 
 import numpy as np
 
+from mist_hf.benchmarking import rate
 from mist_hf.builder import examples_to_table
 from mist_hf.meta import PAPER_TRAIN_FAMILIES, SPLITS, SplitSpec, generate_example
 from mist_hf.streaming import MetaStream
@@ -31,16 +30,6 @@ from mist_hf.streaming import MetaStream
 PAPER_PRIOR = SplitSpec(
     "paper_prior", seed=1000, families=PAPER_TRAIN_FAMILIES, num_examples=10**9, dim_range=(2, 32), equal_dims=True
 )
-
-
-def rate(fn, count: int, repeats: int) -> tuple[float, list[float]]:
-    """Median datasets/s of ``fn(lo, hi)`` over ``repeats`` disjoint index ranges of ``count``."""
-    rates = []
-    for r in range(repeats):
-        start = time.perf_counter()
-        fn(r * count, (r + 1) * count)
-        rates.append(count / (time.perf_counter() - start))
-    return statistics.median(rates), rates
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from mist_hf.benchmarking import median_time
 from mist_hf.collator import BucketedStream, MistCollator
 from mist_hf.configuration_mist import MistConfig
 from mist_hf.meta import get_split
@@ -69,13 +69,7 @@ def score(model: MistModel, split: str, batch_size: int = 64) -> dict:
 def latency_ms(model: MistModel, n: int = 500, dim: int = 16, repeats: int = 20) -> float:
     model.eval()
     x, y = torch.randn(1, n, dim), torch.randn(1, n, dim)
-    model(x, y)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model(x, y)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * median_time(lambda: model(x, y), repeats)
 
 
 def main() -> None:

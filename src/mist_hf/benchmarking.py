@@ -29,16 +29,25 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
     return statistics.median(times)
 
 
-def generation_rate(spec: SplitSpec, count: int, repeats: int, start: int = 0) -> tuple[float, list[float]]:
-    """Datasets per second of ``generate_example`` over ``repeats`` disjoint runs of ``count``: (median, all)."""
+def rate(fn: Callable[[int, int], object], count: int, repeats: int, start: int = 0) -> tuple[float, list[float]]:
+    """Items per second of ``fn(lo, hi)`` over ``repeats`` disjoint index ranges of ``count``: (median, all)."""
     rates = []
     for r in range(repeats):
         lo = start + r * count
         began = time.perf_counter()
-        for i in range(lo, lo + count):
-            generate_example(spec, i)
+        fn(lo, lo + count)
         rates.append(count / (time.perf_counter() - began))
     return statistics.median(rates), rates
+
+
+def generation_rate(spec: SplitSpec, count: int, repeats: int, start: int = 0) -> tuple[float, list[float]]:
+    """Datasets per second of ``generate_example`` over ``repeats`` disjoint runs of ``count``: (median, all)."""
+
+    def generate(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            generate_example(spec, i)
+
+    return rate(generate, count, repeats, start)
 
 
 def training_rate(config: MistConfig, seconds: float, batch_size: int = 32, start: int = 10_000) -> tuple[float, float]:
