@@ -102,6 +102,25 @@ def test_equal_dims_option():
     assert all(generate_example(spec, i).x.shape[1] == generate_example(spec, i).y.shape[1] for i in range(50))
 
 
+def test_fixed_dims_option():
+    spec = SplitSpec("fixed", seed=98, families=TRAIN_FAMILIES, num_examples=40, dims=(3, 5))
+    assert {(generate_example(spec, i).x.shape[1], generate_example(spec, i).y.shape[1]) for i in range(40)} == {(3, 5)}
+
+
+@pytest.mark.parametrize(
+    "dims, families, match",
+    [
+        ((0, 3), ("normal-dense-base",), "dims must be"),
+        ((3, 33), ("normal-dense-base",), "dims must be"),
+        ((3,), ("normal-dense-base",), "dims must be"),
+        ((1, 4), ("normal-2pair-base",), "needs dim_x and dim_y >= 2"),
+    ],
+)
+def test_fixed_dims_are_validated(dims, families, match):
+    with pytest.raises(ValueError, match=match):
+        SplitSpec("bad", seed=97, families=families, num_examples=5, dims=dims)
+
+
 def example_digest(split: str, index: int) -> str:
     e = generate_example(SPLITS[split], index)
     return hashlib.sha256(e.x.tobytes() + e.y.tobytes()).hexdigest()

@@ -210,6 +210,8 @@ class SplitSpec:
         dim_range: inclusive range of dim_x and dim_y.
         equal_dims: draw dim_y = dim_x (the reference's setting).
         dims_per_cell: in a grid split, draw the dims once per cell.
+        dims: fixed ``(dim_x, dim_y)`` for every example, overriding ``dim_range`` (used to build meta-datasets
+            for one target data shape, see :mod:`mist_hf.adaptation`).
     """
 
     name: str
@@ -222,6 +224,7 @@ class SplitSpec:
     dim_range: tuple[int, int] = (1, MAX_DIM)
     equal_dims: bool = False
     dims_per_cell: bool = False
+    dims: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if not self.families:
@@ -231,6 +234,12 @@ class SplitSpec:
         lo, hi = self.dim_range
         if not (1 <= lo <= hi <= MAX_DIM):
             raise ValueError(f"dim_range must satisfy 1 <= low <= high <= {MAX_DIM}, got {self.dim_range}")
+        if self.dims is not None:
+            if len(self.dims) != 2 or not all(1 <= int(d) <= MAX_DIM for d in self.dims):
+                raise ValueError(f"dims must be (dim_x, dim_y) with each in [1, {MAX_DIM}], got {self.dims}")
+            for family in self.families:
+                if min(self.dims) < family_min_dim(family):
+                    raise ValueError(f"family {family!r} needs dim_x and dim_y >= {family_min_dim(family)}")
         if self.n_grid is None:
             if self.num_examples < 0:
                 raise ValueError(f"num_examples must be >= 0, got {self.num_examples}")
@@ -302,6 +311,8 @@ def _cell_rng(split_seed: int, cell: int) -> np.random.Generator:
 
 
 def _draw_dims(spec: SplitSpec, family: str, rng: np.random.Generator) -> tuple[int, int]:
+    if spec.dims is not None:
+        return int(spec.dims[0]), int(spec.dims[1])
     lo = max(spec.dim_range[0], family_min_dim(family))
     hi = spec.dim_range[1]
     dim_x = int(rng.integers(lo, hi + 1))
