@@ -19,6 +19,7 @@ Arguments also include every ``transformers.TrainingArguments`` field.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     adapter, histories = fitted_flows(adapt, out)
 
-    model = load_model(adapt.base_model)  # the shipped mist-mi unless told otherwise
+    # The shipped mist-mi unless told otherwise; a copy, so the cached base model is never trained in place.
+    model = copy.deepcopy(load_model(adapt.base_model))
     if max(adapter.dims) > model.config.max_dim:
         raise ValueError(f"target dims {adapter.dims} exceed the model's max_dim {model.config.max_dim}")
     validation = [
