@@ -19,10 +19,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from mist_hf.builder import split_indices
 from mist_hf.evaluation import (
+    N_BINS,
+    PAPER_MSE,
     calibration_table,
     coverage_table,
     error_table,
@@ -68,6 +71,36 @@ def plot(errors_n: list[dict], calibration: list[dict], out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "calibration.png", dpi=110)
     plt.close(fig)
+
+
+def headline(by_n: list[dict], coverage: list[dict]) -> str:
+    """One compact table per split: estimators x n bins as "MSE / MAE", plus 90% coverage where there is one."""
+    cover = {(r["split"], r["estimator"]): r["coverage_90"] for r in coverage}
+    bins = [b for b, _, _ in N_BINS]
+    parts = []
+    for split in sorted({r["split"] for r in by_n}):
+        cells = {(r["estimator"], r["bin"]): r for r in by_n if r["split"] == split}
+        estimators = sorted({e for e, _ in cells}, key=lambda e: (not e.startswith("mist"), e))
+        lines = [
+            f"**{split}** (MSE nats² / MAE nats by n; 90% interval coverage; median s per estimate)\n",
+            "| estimator | " + " | ".join(f"n {b}" for b in bins) + " | coverage 90% | s/estimate |",
+            "|---|" + "---|" * (len(bins) + 2),
+        ]
+        for est in estimators:
+            row = [
+                f"{cells[(est, b)]['mse']:.3g} / {cells[(est, b)]['mae']:.3g}" if (est, b) in cells else "-"
+                for b in bins
+            ]
+            cov = cover.get((split, est))
+            secs = np.median([cells[(est, b)]["median_seconds"] for b in bins if (est, b) in cells])
+            lines.append(f"| {est} | " + " | ".join(row) + f" | {'-' if cov is None else f'{cov:.2f}'} | {secs:.2g} |")
+        paper = [PAPER_MSE.get((split, b)) for b in bins]
+        if any(v is not None for v in paper):
+            lines.append(
+                "| paper MIST-QR (MSE) | " + " | ".join("-" if v is None else str(v) for v in paper) + " | | |"
+            )
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
@@ -136,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = "\n".join(
         [
             f"# Evaluation\n\nModel: `{args.model}`. Command: `{command}`\n",
+            "## Headline\n",
+            headline(by_n, coverage),
             "## Errors by n (nats; MSE in nats²)\n",
             markdown(by_split, error_cols),
             "## Errors by dimension (max of dim_x, dim_y)\n",
