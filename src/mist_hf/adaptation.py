@@ -191,12 +191,14 @@ def fit_flow(
     val_fraction: float = 0.2,
     patience: int = 200,
     seed: int = 0,
+    split_seed: int | None = None,
     progress: bool = False,
 ) -> tuple[FittedFlow, dict[str, Any]]:
     """Fit a flow to target samples ``data`` of shape ``(n, dim)`` by maximum likelihood.
 
     A random ``val_fraction`` of the rows is held out; training is full-batch Adam and keeps the state with the
-    best held-out log-likelihood, stopping after ``patience`` steps without improvement.
+    best held-out log-likelihood, stopping after ``patience`` steps without improvement. ``seed`` sets the
+    initialisation and, unless ``split_seed`` is given, the held-out split.
 
     Returns:
         The fitted flow (eval mode) and a history dict: ``train_nll``/``val_nll`` (nats per row of the
@@ -207,7 +209,7 @@ def fit_flow(
     a = _as_data(data, "data")
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if split_seed is None else split_seed)
     order = rng.permutation(len(a))
     n_val = max(1, round(val_fraction * len(a)))
     train, val = a[order[n_val:]], a[order[:n_val]]
