@@ -20,11 +20,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Main job: export the meta-dataset to mist_meta/ and print its summary; once the trained mist-mi/ ships,
-# also estimate MI with it on an example.
+# Main job: export the meta-dataset to mist_meta/ and print its summary, then estimate MI with the shipped mist-mi/
+# on an example (beside KSG and the true MI).
 run: install
 	$(PY) dataset_builder/export.py
-	if [ -f mist-mi/config.json ]; then $(PY) scripts/example.py; else echo "mist-mi/ is not trained yet: skipping the MI example"; fi
+	if [ -f mist-mi/config.json ]; then $(PY) scripts/example.py; else echo "mist-mi/ is missing from this checkout: skipping the MI example"; fi
 
 # pytest exits 5 when it collects nothing; that is not a failure of the code under test.
 test: install
