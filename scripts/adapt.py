@@ -29,9 +29,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch
-from transformers import HfArgumentParser, TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import TrainingArguments, set_seed
 
 from mist_hf import load_model
 from mist_hf.adaptation import (
@@ -44,7 +42,15 @@ from mist_hf.adaptation import (
     load_table,
 )
 from mist_hf.collator import MistCollator
-from mist_hf.training import MistTrainer, TimeLimit, preprocess_logits, quantile_metrics
+from mist_hf.training import (
+    TRAINER_DEFAULTS,
+    MistTrainer,
+    TimeLimit,
+    argument_parser,
+    preprocess_logits,
+    quantile_metrics,
+    resume_point,
+)
 
 
 @dataclass
@@ -63,40 +69,17 @@ class AdaptArguments:
 
 
 DEFAULTS = {
+    **TRAINER_DEFAULTS,
     "output_dir": "runs/adapt",
-    "per_device_train_batch_size": 32,
-    "per_device_eval_batch_size": 64,
     "learning_rate": 3e-4,
-    "weight_decay": 1e-4,
     "warmup_steps": 100,
-    "lr_scheduler_type": "cosine",
-    "max_grad_norm": 1.0,
     "max_steps": 2000,
-    "eval_strategy": "steps",
-    "eval_steps": 250,
-    "save_strategy": "steps",
-    "save_steps": 250,
     "save_total_limit": 2,
-    "logging_steps": 50,
-    "load_best_model_at_end": True,
-    "metric_for_best_model": "eval_loss",
-    "remove_unused_columns": False,
-    "report_to": "none",
-    "dataloader_num_workers": 0,
-    "accelerator_config": {"dispatch_batches": False},
-    "dataloader_pin_memory": False,
-    "seed": 0,
-    "use_cpu": not torch.cuda.is_available(),
-    "bf16": torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
 }
 
 
 def parse(argv: list[str]) -> tuple[AdaptArguments, TrainingArguments]:
-    parser = HfArgumentParser((AdaptArguments, TrainingArguments))
-    for action in parser._actions:
-        if action.dest in DEFAULTS:
-            action.default = DEFAULTS[action.dest]
-            action.required = False
+    parser = argument_parser((AdaptArguments, TrainingArguments), DEFAULTS)
     adapt, args = parser.parse_args_into_dataclasses(argv)
     if not adapt.x or not adapt.y:
         parser.error("--x and --y (the target data files) are required")
@@ -145,12 +128,8 @@ def main(argv: list[str] | None = None) -> Path:
         for e in adapted_examples(adapted_split("validation", adapter.dims), adapter, 0, adapt.validation_examples)
     ]
     batch = args.per_device_train_batch_size
-    last = get_last_checkpoint(str(out)) if out.is_dir() else None
-    start = 0
-    if last:  # continue the stream after the examples already used
-        step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
-        start = step * batch * args.gradient_accumulation_steps * args.world_size
-        args.ignore_data_skip = True
+    last, start = resume_point(out, args)
+    if last:
         print(f"resuming from {last} at adapted example {start}", file=sys.stderr)
     model.train()
     trainer = MistTrainer(

@@ -15,7 +15,7 @@ import time
 import numpy as np
 from scipy.stats import multivariate_normal
 
-from mist_hf.adaptation import fit_flow, load_table
+from mist_hf.adaptation import fit_flow, held_out_split, load_table
 
 CONFIGS = {
     "maf 2x(32,32) [default]": dict(kind="maf", transforms=2, hidden_features=(32, 32)),
@@ -28,9 +28,7 @@ CONFIGS = {
 
 def gaussian_nll(data: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -> float:
     """Held-out NLL of a Gaussian fitted on the same split and standardisation that ``fit_flow`` uses."""
-    order = np.random.default_rng(seed).permutation(len(data))
-    n_val = max(1, round(val_fraction * len(data)))
-    train, val = data[order[n_val:]], data[order[:n_val]]
+    train, val = held_out_split(data, val_fraction, seed)
     mean, scale = train.mean(0), train.std(0)
     zt, zv = (train - mean) / scale, (val - mean) / scale
     return float(-multivariate_normal(zt.mean(0), np.cov(zt.T)).logpdf(zv).mean())

@@ -13,8 +13,6 @@ the paper's MIST-QR numbers beside ours (``errors_by_n.csv``, ``errors_by_dim.cs
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 import time
 from pathlib import Path
@@ -31,8 +29,10 @@ from mist_hf.evaluation import (
     error_table,
     markdown,
     point_estimators,
+    record_rows,
     run_baseline,
     run_mist,
+    write_csv,
 )
 from mist_hf.meta import generate_example, get_split
 
@@ -103,16 +103,6 @@ def headline(by_n: list[dict], coverage: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def write_csv(rows: list[dict], path: Path) -> None:
-    if not rows:
-        path.write_text("")
-        return
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="MIST model folder (omit to evaluate baselines only)")
@@ -148,10 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 records += run_baseline(name, fn, spec.name, [ex], n_boot=args.bootstrap)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    flat = [
-        {k: v for k, v in vars(r).items() if k != "quantiles"} | {"quantiles": json.dumps(r.quantiles)} for r in records
-    ]
-    write_csv(flat, args.out / "records.csv")
+    write_csv(record_rows(records), args.out / "records.csv")
     by_n, by_dim = error_table(records, "n"), error_table(records, "dim")
     coverage, calibration = coverage_table(records), calibration_table(records)
     for rows, name in (

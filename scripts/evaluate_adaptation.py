@@ -13,7 +13,6 @@ Writes ``records.csv``, ``errors_by_n.csv``, ``coverage.csv`` and ``summary.md``
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -24,16 +23,17 @@ from tqdm import tqdm
 
 from mist_hf import load_model
 from mist_hf.adaptation import ModalityAdapter, adapted_split
-from mist_hf.evaluation import coverage_table, error_table, markdown, point_estimators, run_baseline, run_mist
+from mist_hf.evaluation import (
+    coverage_table,
+    error_table,
+    markdown,
+    point_estimators,
+    record_rows,
+    run_baseline,
+    run_mist,
+    write_csv,
+)
 from mist_hf.meta import generate_example
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    with path.open("w", newline="") as handle:
-        if rows:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     records += named(run_mist(base, "synthetic_test", originals, progress=True), "mist-mi (base)")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    flat = [
-        {k: v for k, v in vars(r).items() if k != "quantiles"} | {"quantiles": json.dumps(r.quantiles)} for r in records
-    ]
-    write_csv(flat, args.out / "records.csv")
+    write_csv(record_rows(records), args.out / "records.csv")
     by_n = sorted(error_table(records, "n"), key=lambda r: (r["split"], r["estimator"]))
     coverage = coverage_table(records)
     write_csv(by_n, args.out / "errors_by_n.csv")

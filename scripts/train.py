@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import os
 import sys
 from dataclasses import dataclass, field, make_dataclass
@@ -24,13 +23,21 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import torch
-from transformers import HfArgumentParser, TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import TrainingArguments, set_seed
 
 from mist_hf import MistConfig, MistModel
 from mist_hf.collator import MistCollator
-from mist_hf.training import ListDataset, MistTrainer, TimeLimit, TrainStream, preprocess_logits, quantile_metrics
+from mist_hf.training import (
+    TRAINER_DEFAULTS,
+    ListDataset,
+    MistTrainer,
+    TimeLimit,
+    TrainStream,
+    argument_parser,
+    preprocess_logits,
+    quantile_metrics,
+    resume_point,
+)
 
 
 def _model_arguments() -> type:
@@ -59,44 +66,19 @@ class DataArguments:
 
 
 DEFAULTS = {
+    **TRAINER_DEFAULTS,
     "output_dir": "runs/train",
-    "per_device_train_batch_size": 32,
-    "per_device_eval_batch_size": 64,
     "learning_rate": 1e-3,
-    "weight_decay": 1e-4,
     "warmup_steps": 200,
-    "lr_scheduler_type": "cosine",
-    "max_grad_norm": 1.0,
     "max_steps": 1000,
-    "eval_strategy": "steps",
-    "eval_steps": 250,
-    "save_strategy": "steps",
-    "save_steps": 250,
     "save_total_limit": 3,
-    "logging_steps": 50,
-    "load_best_model_at_end": True,
-    "metric_for_best_model": "eval_loss",
-    "remove_unused_columns": False,  # n, mi and friends are not forward arguments; the collator needs them
-    "report_to": "none",
-    "dataloader_num_workers": 0,
     "ddp_find_unused_parameters": False,
-    "accelerator_config": {"dispatch_batches": False},  # ranks read their own batches of variable shape
     "disable_tqdm": False,
-    "dataloader_pin_memory": False,
-    "seed": 0,
-    # Device settings must be in place before TrainingArguments is built: it sets up the process group then.
-    # use_cpu=True is what makes `accelerate launch` with 2 CPU processes one gloo group instead of two runs.
-    "use_cpu": not torch.cuda.is_available(),
-    "bf16": torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
 }
 
 
 def parse(argv: list[str]) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
-    for action in parser._actions:  # our defaults for TrainingArguments (output_dir, max_steps, ...)
-        if action.dest in DEFAULTS:
-            action.default = DEFAULTS[action.dest]
-            action.required = False
+    parser = argument_parser((ModelArguments, DataArguments, TrainingArguments), DEFAULTS)
     if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
         values = {**DEFAULTS, **__import__("yaml").safe_load(Path(argv[0]).read_text())}
         return parser.parse_dict(values)
@@ -113,13 +95,8 @@ def main(argv: list[str] | None = None) -> Path:
         model = MistModel(MistConfig(**{k: v for k, v in vars(model_args).items() if k != "init_from"}))
 
     batch = args.per_device_train_batch_size
-    last = get_last_checkpoint(args.output_dir) if data_args.resume and Path(args.output_dir).is_dir() else None
-    start = data_args.train_start
-    if last:
-        # Continue the stream after the examples already used instead of replaying them to skip them.
-        step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
-        start += step * batch * args.gradient_accumulation_steps * args.world_size
-        args.ignore_data_skip = True
+    last, used = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
+    start = data_args.train_start + used
     with args.main_process_first(desc="validation set"):
         validation = ListDataset("validation", data_args.validation_examples)
     trainer = MistTrainer(

@@ -22,10 +22,8 @@ Flows come from ``zuko`` (a maintained library of torch flows) rather than code 
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,11 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from torch.utils.data import IterableDataset
+from scipy.linalg import solve_triangular
 
-from .collator import bucket_batches
 from .meta import IMD_FAMILIES, OOMD_FAMILIES, PAPER_N_GRID, TRAIN_FAMILIES, Example, SplitSpec, generate_example
 from .samplers import MAX_DIM, Sampler
+from .training import TrainStream
 
 FLOW_CONFIG_NAME = "flow_config.json"
 FLOW_WEIGHTS_NAME = "flow.safetensors"
@@ -94,13 +92,11 @@ class FittedFlow(torch.nn.Module):
         import zuko  # imported here: only adaptation needs it
 
         self.config = config
-        kwargs: dict[str, Any] = {"transforms": config.transforms, "hidden_features": config.hidden_features}
-        if config.kind == "maf":
-            kwargs["passes"] = config.passes
-            self.flow = zuko.flows.MAF(features=config.dim, **kwargs)
-        else:
-            kwargs["passes"] = config.passes
-            self.flow = zuko.flows.NSF(features=config.dim, **kwargs)
+        flow_class = {"maf": zuko.flows.MAF, "nsf": zuko.flows.NSF}[config.kind]
+        self.flow = flow_class(
+            features=config.dim, transforms=config.transforms, hidden_features=config.hidden_features,
+            passes=config.passes,
+        )  # fmt: skip
         self.register_buffer("mean", torch.tensor(config.mean, dtype=torch.float64))
         self.register_buffer("scale", torch.tensor(config.scale, dtype=torch.float64))
         self.double()
@@ -110,7 +106,7 @@ class FittedFlow(torch.nn.Module):
         return self.config.dim
 
     def _check(self, a: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
-        t = torch.as_tensor(np.asarray(a, dtype=np.float64) if not torch.is_tensor(a) else a, dtype=torch.float64)
+        t = torch.as_tensor(a, dtype=torch.float64)
         if t.ndim != 2 or t.shape[1] != self.dim:
             raise ValueError(f"{name} must have shape (n, {self.dim}), got {tuple(t.shape)}")
         if not torch.isfinite(t).all():
@@ -178,6 +174,15 @@ def _as_data(data: Any, name: str) -> np.ndarray:
     return a
 
 
+def held_out_split(data: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, held_out)`` rows of ``data``: a random ``val_fraction`` (at least one row) is held out."""
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    order = np.random.default_rng(seed).permutation(len(data))
+    n_val = max(1, round(val_fraction * len(data)))
+    return data[order[n_val:]], data[order[:n_val]]
+
+
 def fit_flow(
     data: Any,
     *,
@@ -207,12 +212,7 @@ def fit_flow(
     from tqdm import tqdm
 
     a = _as_data(data, "data")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    rng = np.random.default_rng(seed if split_seed is None else split_seed)
-    order = rng.permutation(len(a))
-    n_val = max(1, round(val_fraction * len(a)))
-    train, val = a[order[n_val:]], a[order[:n_val]]
+    train, val = held_out_split(a, val_fraction, seed if split_seed is None else split_seed)
     config = FlowConfig(
         dim=a.shape[1], kind=kind, transforms=transforms, hidden_features=tuple(hidden_features), passes=passes,
         mean=train.mean(0).tolist(), scale=train.std(0).clip(1e-12).tolist(),
@@ -278,8 +278,6 @@ def pilot_whitening(sampler: Sampler, seed: int, size: int = 1024) -> tuple[tupl
 
 
 def _whiten(a: np.ndarray, params: tuple[np.ndarray, ...]) -> np.ndarray:
-    from scipy.linalg import solve_triangular
-
     center, spread, mean, chol = params
     u = _robust_squash(a.astype(np.float64), center, spread)
     return solve_triangular(chol, (u - mean).T, lower=True).T
@@ -368,32 +366,19 @@ def adapted_examples(spec: SplitSpec, adapter: ModalityAdapter, start: int = 0, 
     return out
 
 
-class AdaptedTrainStream(IterableDataset):
+class AdaptedTrainStream(TrainStream):
     """Endless adapted train examples ``start, start + 1, ...`` as ``{"x", "y", "mi"}`` dicts, n-bucketed in
-    groups of ``batch_size`` like :class:`mist_hf.training.TrainStream`; a pure function of ``start``."""
+    groups of ``batch_size`` like :class:`mist_hf.training.TrainStream` (which it is, over the adapted ``train``
+    split, adapting ``chunk`` examples per flow call); a pure function of ``start``."""
 
     def __init__(
         self, adapter: ModalityAdapter, batch_size: int, start: int = 0, pool_batches: int = 16, chunk: int = 32
     ) -> None:
-        super().__init__()
-        self.adapter, self.batch_size, self.start, self.pool_batches = adapter, batch_size, start, pool_batches
-        self.chunk = chunk
-        self.spec = adapted_split("train", adapter.dims)
-
-    def _examples(self) -> Iterator[dict[str, Any]]:
-        from torch.utils.data import get_worker_info
-
-        info = get_worker_info()
-        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        indices = itertools.count(self.start + worker, workers)
-        while True:  # adapt in chunks: one flow call per chunk
-            chunk = [generate_example(self.spec, next(indices) % self.spec.size) for _ in range(self.chunk)]
-            for ex in self.adapter.adapt_many(chunk):
-                yield {"x": ex.x, "y": ex.y, "mi": ex.mi}
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for batch in bucket_batches(self._examples(), self.batch_size, self.pool_batches):
-            yield from batch
+        super().__init__(
+            batch_size, start, pool_batches=pool_batches, spec=adapted_split("train", adapter.dims),
+            transform=adapter.adapt_many, chunk=chunk,
+        )  # fmt: skip
+        self.adapter = adapter
 
 
 def load_table(path: str | Path) -> np.ndarray:

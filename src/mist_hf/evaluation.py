@@ -6,9 +6,12 @@ tables that ``scripts/evaluate.py`` prints and saves. The n bins are the paper's
 
 from __future__ import annotations
 
+import csv
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -195,3 +198,19 @@ def markdown(rows: list[dict], columns: Sequence[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def record_rows(records: list[Record]) -> list[dict]:
+    """Records as flat CSV rows; the quantiles become one JSON column."""
+    return [
+        {k: v for k, v in vars(r).items() if k != "quantiles"} | {"quantiles": json.dumps(r.quantiles)} for r in records
+    ]
+
+
+def write_csv(rows: list[dict], path: str | Path) -> None:
+    """Write ``rows`` (dicts with the same keys) to ``path`` with a header; an empty file when there are none."""
+    with Path(path).open("w", newline="") as handle:
+        if rows:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)

@@ -8,18 +8,72 @@ metrics. See ``scripts/train.py`` for the command line.
 from __future__ import annotations
 
 import itertools
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
-from transformers import EvalPrediction, Trainer, TrainerCallback
+from transformers import EvalPrediction, HfArgumentParser, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
 
 from .collator import bucket_batches
-from .meta import generate_example, get_split
+from .meta import Example, SplitSpec, generate_example, get_split
 from .streaming import MetaStream
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "per_device_train_batch_size": 32,
+    "per_device_eval_batch_size": 64,
+    "weight_decay": 1e-4,
+    "lr_scheduler_type": "cosine",
+    "max_grad_norm": 1.0,
+    "eval_strategy": "steps",
+    "eval_steps": 250,
+    "save_strategy": "steps",
+    "save_steps": 250,
+    "logging_steps": 50,
+    "load_best_model_at_end": True,
+    "metric_for_best_model": "eval_loss",
+    "remove_unused_columns": False,  # n, mi and friends are not forward arguments; the collator needs them
+    "report_to": "none",
+    "dataloader_num_workers": 0,
+    "accelerator_config": {"dispatch_batches": False},  # ranks read their own batches of variable shape
+    "dataloader_pin_memory": False,
+    "seed": 0,
+    # Device settings must be in place before TrainingArguments is built: it sets up the process group then.
+    # use_cpu=True is what makes `accelerate launch` with 2 CPU processes one gloo group instead of two runs.
+    "use_cpu": not torch.cuda.is_available(),
+    "bf16": torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+}
+"""``TrainingArguments`` values shared by ``scripts/train.py`` and ``scripts/adapt.py`` (each adds its own)."""
+
+
+def argument_parser(dataclass_types: tuple[type, ...], defaults: dict[str, Any]) -> HfArgumentParser:
+    """An ``HfArgumentParser`` over ``dataclass_types`` whose fields named in ``defaults`` default to those values
+    (and are no longer required)."""
+    parser = HfArgumentParser(dataclass_types)
+    for action in parser._actions:
+        if action.dest in defaults:
+            action.default = defaults[action.dest]
+            action.required = False
+    return parser
+
+
+def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str | None, int]:
+    """The newest checkpoint in ``output_dir`` (or ``None``) and how many stream examples the run has used.
+
+    Runs continue their data stream after the used examples instead of replaying them to skip them, so this also
+    sets ``args.ignore_data_skip`` when there is a checkpoint.
+    """
+    last = get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
+    if last is None:
+        return None, 0
+    step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
+    args.ignore_data_skip = True
+    return last, step * args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size
 
 
 class TrainStream(IterableDataset):
@@ -29,22 +83,37 @@ class TrainStream(IterableDataset):
     The Trainer's DataLoader cuts consecutive examples into batches, so each batch holds similar n. The stream is
     endless (``max_steps`` ends training) and a pure function of ``start``, so a resumed run continues right after
     the examples it has used. It does not shard itself: under several processes accelerate gives each rank its own
-    batches. ``stop`` above 625,000 enlarges the split with more distinct examples.
+    batches. ``stop`` above the split's size enlarges the split with more distinct examples.
+
+    ``spec`` replaces the ``train`` split; ``transform`` maps each list of ``chunk`` consecutive examples to new
+    examples (modality adaptation pushes them through flows, one call per chunk).
     """
 
-    def __init__(self, batch_size: int, start: int = 0, stop: int | None = None, pool_batches: int = 16) -> None:
+    def __init__(
+        self,
+        batch_size: int,
+        start: int = 0,
+        stop: int | None = None,
+        pool_batches: int = 16,
+        spec: SplitSpec | None = None,
+        transform: Callable[[list[Example]], list[Example]] | None = None,
+        chunk: int = 1,
+    ) -> None:
         super().__init__()
         self.batch_size, self.start, self.stop, self.pool_batches = batch_size, start, stop, pool_batches
-        self.spec = get_split("train")
+        self.transform, self.chunk = transform, chunk
+        self.spec = spec if spec is not None else get_split("train")
         if stop is not None and stop > self.spec.size:
             self.spec = self.spec.with_size(stop)  # more distinct train examples than the paper's 625,000
 
     def _examples(self) -> Iterator[dict[str, Any]]:
         info = get_worker_info()  # DataLoader workers take interleaved indices, so none repeats another's
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        for i in itertools.count(self.start + worker, workers):
-            ex = generate_example(self.spec, i % self.spec.size)  # epochs: after the last example comes the first
-            yield {"x": ex.x, "y": ex.y, "mi": ex.mi}
+        indices = itertools.count(self.start + worker, workers)
+        while True:  # epochs: after the last example comes the first
+            examples = [generate_example(self.spec, next(indices) % self.spec.size) for _ in range(self.chunk)]
+            for ex in self.transform(examples) if self.transform is not None else examples:
+                yield {"x": ex.x, "y": ex.y, "mi": ex.mi}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for batch in bucket_batches(self._examples(), self.batch_size, self.pool_batches):
