@@ -37,11 +37,11 @@ from mist_hf.adaptation import (
     FittedFlow,
     ModalityAdapter,
     adapted_examples,
-    adapted_split,
     fit_flow,
     load_table,
 )
-from mist_hf.collator import MistCollator
+from mist_hf.meta import adapted_split
+from mist_hf.preprocessing import pad_batch
 from mist_hf.training import (
     TRAINER_DEFAULTS,
     MistTrainer,
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> Path:
     trainer = MistTrainer(
         model=model,
         args=args,
-        data_collator=MistCollator(),
+        data_collator=pad_batch,
         train_dataset=AdaptedTrainStream(adapter, batch, start=start),
         eval_dataset=validation,
         compute_metrics=quantile_metrics(list(model.config.quantile_levels)),

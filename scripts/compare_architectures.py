@@ -22,10 +22,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from mist_hf.benchmarking import median_time
-from mist_hf.collator import BucketedStream, MistCollator
+from mist_hf.collator import BucketedStream
 from mist_hf.configuration_mist import MistConfig
 from mist_hf.meta import get_split
 from mist_hf.modeling_mist import MistModel
+from mist_hf.preprocessing import pad_batch
 from mist_hf.streaming import MetaStream
 
 BINS = ((10, 100), (101, 300), (301, 500))
@@ -36,13 +37,12 @@ def score(model: MistModel, split: str, batch_size: int = 64) -> dict:
     """MSE, MAE, bias and 90% interval coverage of the median on a whole split, overall and by n bin."""
     model.eval()
     spec = get_split(split)
-    collate = MistCollator()
     examples = list(MetaStream(split))
     preds, lows, highs, truth, ns = [], [], [], [], []
     order = np.argsort([len(e["x"]) for e in examples])  # similar n together: little padding
     for start in range(0, len(order), batch_size):
         batch = [examples[i] for i in order[start : start + batch_size]]
-        inputs = collate(batch)
+        inputs = pad_batch(batch)
         labels = inputs.pop("labels")
         out = model(**inputs, quantile_levels=[0.05, 0.5, 0.95])
         preds += out.mi.tolist()

@@ -1,6 +1,6 @@
 """Measure what modality adaptation gains: base MIST, the adapted MIST and KSG on a flow-pushed test set.
 
-The test set is the adapted ``test`` split of ``mist_hf.adaptation.adapted_split``: 13 test families (the
+The test set is the adapted ``test`` split of ``mist_hf.meta.adapted_split``: 13 test families (the
 in- and out-of-meta-distribution ones) x the paper's 20 n values x 2, drawn with a seed that neither training
 nor validation uses, at the target's dims, and pushed through the same fitted flows. Its MI labels are exact.
 For reference the base model is also scored on the same synthetic samples before the flows (``synthetic``).
@@ -22,7 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from mist_hf import load_model
-from mist_hf.adaptation import ModalityAdapter, adapted_split
+from mist_hf.adaptation import ModalityAdapter
 from mist_hf.evaluation import (
     coverage_table,
     error_table,
@@ -33,7 +33,7 @@ from mist_hf.evaluation import (
     run_mist,
     write_csv,
 )
-from mist_hf.meta import generate_example
+from mist_hf.meta import adapted_split, generate_example
 
 
 def main(argv: list[str] | None = None) -> int:

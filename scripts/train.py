@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from transformers import TrainingArguments, set_seed
 
 from mist_hf import MistConfig, MistModel
-from mist_hf.collator import MistCollator
+from mist_hf.preprocessing import pad_batch
 from mist_hf.training import (
     TRAINER_DEFAULTS,
     ListDataset,
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> Path:
     trainer = MistTrainer(
         model=model,
         args=args,
-        data_collator=MistCollator(),
+        data_collator=pad_batch,
         train_dataset=TrainStream(batch, start=start, stop=data_args.train_examples),
         eval_dataset=validation,
         compute_metrics=quantile_metrics(list(model.config.quantile_levels)),

@@ -13,12 +13,11 @@ from mist_hf.adaptation import (
     FlowConfig,
     ModalityAdapter,
     _robust_squash,
-    adapted_split,
     fit_flow,
     load_table,
     pilot_whitening,
 )
-from mist_hf.meta import generate_example
+from mist_hf.meta import adapted_split, generate_example
 
 
 def target(n=300, d=3, seed=0):

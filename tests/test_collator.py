@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from mist_hf.collator import MistCollator, bucket_batches
+from mist_hf.collator import bucket_batches
+from mist_hf.preprocessing import pad_batch
 
 
 def test_pads_and_builds_masks():
     a = {"x": np.ones((3, 2), np.float32), "y": np.full((3, 1), 2.0, np.float32), "mi": 0.5}
     b = {"x": np.arange(5.0).reshape(5, 1), "y": np.zeros((5, 3)), "mi": 1.5}
-    batch = MistCollator()([a, b])
+    batch = pad_batch([a, b])
     assert batch["x"].shape == (2, 5, 2) and batch["y"].shape == (2, 5, 3)
     assert batch["row_mask"].tolist() == [[True] * 3 + [False] * 2, [True] * 5]
     assert batch["x_mask"].tolist() == [[True, True], [True, False]]
@@ -21,7 +22,7 @@ def test_pads_and_builds_masks():
 
 def test_flat_dataset_layout():
     row = {"x": list(range(6)), "y": [1.0, 2.0, 3.0], "n": 3, "dim_x": 2, "dim_y": 1, "mi": 0.1}
-    batch = MistCollator()([row])
+    batch = pad_batch([row])
     assert batch["x"][0].tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 

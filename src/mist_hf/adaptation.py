@@ -33,7 +33,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from scipy.linalg import solve_triangular
 
-from .meta import IMD_FAMILIES, OOMD_FAMILIES, PAPER_N_GRID, TRAIN_FAMILIES, Example, SplitSpec, generate_example
+from .meta import Example, SplitSpec, adapted_split, generate_example
 from .samplers import MAX_DIM, Sampler
 from .training import TrainStream
 
@@ -330,31 +330,6 @@ class ModalityAdapter:
         """Load the two flows written by :meth:`save_pretrained`."""
         path = Path(path)
         return cls(FittedFlow.from_pretrained(path / "x"), FittedFlow.from_pretrained(path / "y"), pilot_size)
-
-
-ADAPTED_SPLIT_SEEDS = {"train": 101, "validation": 102, "test": 103}
-"""Split seeds of the adapted meta-datasets (distinct from the base splits' 1-5)."""
-
-
-def adapted_split(name: str, dims: tuple[int, int], num_examples: int = 10**9) -> SplitSpec:
-    """The synthetic split behind an adapted meta-dataset for data of shape ``dims = (dim_x, dim_y)``.
-
-    - ``train``: the training families, n uniform in 10..500 (``num_examples`` long);
-    - ``validation``: the training families x the paper's 20 n values, one example per cell (360);
-    - ``test``: the in- and out-of-meta-distribution test families x 20 n values x 2 (520), for held-out
-      measurements only.
-    """
-    if name not in ADAPTED_SPLIT_SEEDS:
-        raise ValueError(f"unknown adapted split {name!r}; expected one of {sorted(ADAPTED_SPLIT_SEEDS)}")
-    min_dim = min(dims)
-    train_families = tuple(f for f in TRAIN_FAMILIES if min_dim >= 2 or "2pair" not in f)
-    seed = ADAPTED_SPLIT_SEEDS[name]
-    if name == "train":
-        return SplitSpec(f"adapted_{name}", seed, train_families, num_examples=num_examples, dims=dims)
-    if name == "validation":
-        return SplitSpec(f"adapted_{name}", seed, train_families, n_grid=PAPER_N_GRID, per_cell=1, dims=dims)
-    families = tuple(f for f in IMD_FAMILIES + OOMD_FAMILIES if min_dim >= 2 or "2pair" not in f)
-    return SplitSpec(f"adapted_{name}", seed, families, n_grid=PAPER_N_GRID, per_cell=2, dims=dims)
 
 
 def adapted_examples(spec: SplitSpec, adapter: ModalityAdapter, start: int = 0, stop: int | None = None) -> list:

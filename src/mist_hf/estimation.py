@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .collator import MistCollator
 from .modeling_mist import MistModel
+from .preprocessing import pad_batch
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
@@ -199,12 +199,11 @@ def _run(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    collate = MistCollator()
     out = np.zeros((len(items), len(levels)))
     order = np.argsort([x.shape[0] for x, _ in items], kind="stable")
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        batch = collate([{"x": items[i][0], "y": items[i][1]} for i in idx])
+        batch = pad_batch([{"x": items[i][0], "y": items[i][1]} for i in idx])
         batch = {k: v.to(device) for k, v in batch.items()}
         result = model(**batch, quantile_levels=torch.as_tensor(levels, dtype=torch.float32, device=device))
         out[idx] = result.quantiles.double().cpu().numpy()
