@@ -3,24 +3,19 @@
     python scripts/export_model.py runs/mist-main/final --out mist-mi --eval results/eval_mist-mi/summary.md
 
 The card is ``model_cards/mist-mi.template.md`` (the recipe and usage) followed by the evaluation summary that
-``scripts/evaluate.py`` wrote and its plots (copied next to the card), under YAML metadata. The shipped
-``mist-mi/`` card is also copied to ``model_cards/mist-mi.md``. Refuses to overwrite ``--out`` unless ``--force``.
+``scripts/evaluate.py`` wrote and its plots, under YAML metadata (``mist_hf.hub.export_model``). The card lives in
+the exported folder only. Refuses to overwrite ``--out`` unless ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
-from huggingface_hub import ModelCard, ModelCardData
-
-from mist_hf import load_model
+from mist_hf.hub import export_model
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "model_cards" / "mist-mi.template.md"
-CARD_COPY = ROOT / "model_cards" / "mist-mi.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,34 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.out.exists() and not args.force:
         parser.error(f"{args.out} exists; pass --force to replace it")
+    template = (ROOT / "model_cards" / "mist-mi.template.md").read_text()
     try:
-        model = load_model(args.model)
+        out = export_model(args.model, args.out, template, args.eval)
     except ValueError as err:
         parser.error(str(err))
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    model.save_pretrained(args.out)  # safetensors + config.json with auto_map + the modeling code
-
-    body = TEMPLATE.read_text() if TEMPLATE.exists() else "# mist-mi\n"
-    if args.eval is not None:
-        body += "\n" + args.eval.read_text().replace("# Evaluation", "## Evaluation", 1)
-        plots = [p for p in ("error_vs_n.png", "calibration.png") if (args.eval.parent / p).is_file()]
-        for name in plots:  # the evaluator's plots travel with the card
-            shutil.copy(args.eval.parent / name, args.out / name)
-        if plots:
-            body += "\n## Plots\n\n" + "\n".join(f"![{Path(n).stem}]({n})" for n in plots) + "\n"
-    data = ModelCardData(
-        library_name="transformers",
-        license="mit",
-        tags=["mutual-information", "statistics", "custom_code", "set-transformer"],
-        datasets=["mist_meta"],
-        pipeline_tag="tabular-regression",
-    )
-    card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
-    card.save(args.out / "README.md")
-    if args.out.resolve() == (ROOT / "mist-mi").resolve():  # the shipped model's card is also kept in model_cards/
-        shutil.copy(args.out / "README.md", CARD_COPY)
-    print(f"wrote {args.out} ({sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.1f} MB)", file=sys.stderr)
+    print(f"wrote {out} ({sum(p.stat().st_size for p in out.iterdir()) / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 
 

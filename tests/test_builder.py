@@ -1,13 +1,20 @@
 """The datasets builder: configs, schema, content equal to the generator, and bad configurations."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from datasets import load_dataset
 
-from mist_hf.builder import FEATURES, MistMeta, MistMetaConfig, examples_to_table, split_indices
+from mist_hf.builder import FEATURES, MistMeta, MistMetaConfig, examples_to_table, export_parquet, split_indices
 from mist_hf.meta import SPLITS, generate_example
 from mist_hf.samplers import sampler_from_params
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +69,55 @@ def test_bad_configurations_raise():
         MistMetaConfig(name="x", train_examples=-1)
     with pytest.raises(ValueError, match="max_examples"):
         split_indices(SPLITS["test_imd"], -3)
+
+
+# ---- the parquet export (dataset_builder/export.py runs export_parquet) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "mist_meta"
+    script = ROOT / "dataset_builder" / "export.py"
+    args = [sys.executable, str(script), "--out", str(out), "--max-examples", "18", "--train-examples", "10"]
+    subprocess.run(args, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return out
+
+
+def test_export_writes_card_and_files(exported):
+    card = (exported / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: test_oomd" in card
+    for name in SPLITS:
+        assert list((exported / "data").glob(f"{name}-*.parquet"))
+    rows = json.loads((exported / "export_summary.json").read_text())
+    assert {r["split"]: r["examples"] for r in rows} == {n: (10 if n == "train" else 18) for n in SPLITS}
+
+
+def test_load_dataset_default_config_and_split_configs(exported, monkeypatch):
+    monkeypatch.chdir(exported.parent)  # load_dataset("mist_meta") resolves the folder from the working directory
+    dd = load_dataset("mist_meta")
+    assert set(dd) == set(SPLITS) and dd["train"].num_rows == 10
+    oomd = load_dataset("mist_meta", "test_oomd")
+    assert list(oomd) == ["test_oomd"] and oomd["test_oomd"].num_rows == 18
+    row = oomd["test_oomd"][3]
+    assert len(row["x"]) == row["n"] * row["dim_x"] and np.isfinite(row["mi"])
+    streamed = load_dataset("mist_meta", split="test_imd", streaming=True)
+    first = next(iter(streamed))
+    assert first["seed"] == dd["test_imd"][0]["seed"]
+
+
+def test_export_is_deterministic(exported, tmp_path):
+    config = MistMetaConfig(name="again", splits=("test_imd",), train_examples=10, max_examples=18)
+    export_parquet(tmp_path / "again", config, "# card\n", "test")
+    a = sorted((exported / "data").glob("test_imd-*.parquet"))
+    b = sorted((tmp_path / "again" / "data").glob("test_imd-*.parquet"))
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"max_examples": -1}, "max_examples must be >= 0"), ({"train_examples": -5}, "train_examples must be >= 0"),
+     ({"splits": ("test",)}, "unknown split")],
+)  # fmt: skip
+def test_bad_export_configs_fail(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MistMetaConfig(name="bad", **kwargs)

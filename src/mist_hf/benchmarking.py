@@ -1,20 +1,26 @@
-"""Timing helpers shared by the benchmark scripts: medians of repeated runs, generation and training rates."""
+"""Speed measurements, reported as markdown: estimation latency beside the baselines, generation and training rates.
+
+Every figure is a median over repeated runs in the same process, so ratios between rows are like for like.
+``scripts/benchmark.py`` and ``scripts/bench_generation.py`` print these reports.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from .collator import BucketedStream
+from .builder import examples_to_table
 from .configuration_mist import MistConfig
-from .meta import SplitSpec, generate_example
+from .data import BatchStream, ExampleStream
+from .meta import PAPER_TRAIN_FAMILIES, SPLITS, SplitSpec, generate_example
 from .modeling_mist import MistModel
-from .streaming import MetaStream
 
 
 def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
@@ -40,33 +46,53 @@ def rate(fn: Callable[[int, int], object], count: int, repeats: int, start: int 
     return statistics.median(rates), rates
 
 
-def generation_rate(spec: SplitSpec, count: int, repeats: int, start: int = 0) -> tuple[float, list[float]]:
-    """Datasets per second of ``generate_example`` over ``repeats`` disjoint runs of ``count``: (median, all)."""
-
-    def generate(lo: int, hi: int) -> None:
+def _generate(spec: SplitSpec) -> Callable[[int, int], None]:
+    def run(lo: int, hi: int) -> None:
         for i in range(lo, hi):
             generate_example(spec, i)
 
-    return rate(generate, count, repeats, start)
+    return run
+
+
+def generation_rate(spec: SplitSpec, count: int, repeats: int, start: int = 0) -> tuple[float, list[float]]:
+    """Datasets per second of ``generate_example`` over ``repeats`` disjoint runs of ``count``: (median, all)."""
+    return rate(_generate(spec), count, repeats, start)
 
 
 def training_rate(config: MistConfig, seconds: float, batch_size: int = 32, start: int = 10_000) -> tuple[float, float]:
-    """Training datasets per second (forward, backward, AdamW step on n-bucketed train batches) and mean rows."""
+    """Training datasets per second through :class:`~mist_hf.training.MistTrainer` (n-bucketed train batches,
+    forward, backward, AdamW step), timed after two warm-up steps for ``seconds``; and the mean n of those datasets."""
+    from transformers import TrainerCallback, TrainingArguments
+
+    from .training import TRAINER_DEFAULTS, MistTrainer
+
+    class Clock(TrainerCallback):
+        def __init__(self) -> None:
+            self.began, self.steps = None, 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 2:
+                self.began = time.perf_counter()
+            elif self.began is not None:
+                self.steps = state.global_step - 2
+                control.should_training_stop = time.perf_counter() - self.began > seconds
+            return control
+
     torch.manual_seed(0)
-    model = MistModel(config).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    batches = iter(BucketedStream(MetaStream("train", start), batch_size=batch_size))
-    for _ in range(2):  # warm-up
-        model(**next(batches)).loss.backward()
-    seen, rows, began = 0, 0, time.perf_counter()
-    while time.perf_counter() - began < seconds:
-        batch = next(batches)
-        model(**batch).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        seen += batch["x"].shape[0]
-        rows += int(batch["row_mask"].sum())
-    return seen / (time.perf_counter() - began), rows / max(seen, 1)
+    clock = Clock()
+    keep = ("weight_decay", "max_grad_norm", "remove_unused_columns", "accelerator_config", "use_cpu", "bf16")
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp, max_steps=10**9, per_device_train_batch_size=batch_size, learning_rate=1e-4,
+            save_strategy="no", eval_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True,
+            **{k: TRAINER_DEFAULTS[k] for k in keep},
+        )  # fmt: skip
+        stream = BatchStream(ExampleStream("train", start, cycle=True, rank=0, world_size=1), batch_size)
+        MistTrainer(model=MistModel(config), args=args, train_dataset=stream, callbacks=[clock]).train()
+    elapsed = time.perf_counter() - clock.began
+    first, count = start + 2 * batch_size, clock.steps * batch_size
+    mean_n = float(np.mean([generate_example(SPLITS["train"], i).n for i in range(first, first + count)]))
+    return count / elapsed, mean_n
 
 
 def machine() -> str:
@@ -81,3 +107,110 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
+
+
+def correlated(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian sample with ``d`` dependent column pairs (correlation 0.6), for timing."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    return x, 0.6 * x + 0.8 * rng.normal(size=(n, d))
+
+
+def speed_report(
+    model: MistModel,
+    sizes: list[int],
+    dims: list[int],
+    repeats: int = 5,
+    infonce_steps: int = 100,
+    train_seconds: float = 20.0,
+    generation_count: int = 2000,
+) -> str:
+    """The speed table of MIST beside KSG and InfoNCE, generation and training rates, and the forward's cost
+    against n; all measured in this call."""
+    from .baselines import infonce_mi, ksg_mi
+    from .estimation import estimate_mi, estimate_mi_batch
+
+    x, y = correlated(500, 16)
+    xt, yt = torch.tensor(x, dtype=torch.float32)[None], torch.tensor(y, dtype=torch.float32)[None]
+    with torch.no_grad():
+        forward = median_time(lambda: model(xt, yt), repeats)
+    single = median_time(lambda: estimate_mi(x, y, model), repeats)
+    ksg_single = median_time(lambda: ksg_mi(x, y, k=3), repeats)
+    pairs = [(e.x, e.y) for e in ExampleStream("validation", indices=range(0, 720, 3), rank=0, world_size=1).examples()]
+    batched = median_time(lambda: estimate_mi_batch(pairs, model), max(2, repeats // 2))
+    gen, _ = generation_rate(SPLITS["train"], generation_count, repeats)
+    train, mean_n = training_rate(model.config, train_seconds)
+    lines = [
+        "| what | value |",
+        "|---|---|",
+        f"| MIST estimate_mi, one dataset n=500 dx=dy=16 | {1000 * single:.1f} ms |",
+        f"| MIST forward only, same data | {1000 * forward:.1f} ms |",
+        f"| KSG k=3, same data | {1000 * ksg_single:.1f} ms |",
+        f"| MIST batched, {len(pairs)} validation datasets (mean n {np.mean([p[0].shape[0] for p in pairs]):.0f}) "
+        f"| {len(pairs) / batched:.0f} datasets/s |",
+        f"| meta-dataset generation, train prior, one process | {gen:,.0f} datasets/s |",
+        f"| training, batches of 32 (mean n {mean_n:.0f}) | {train:.0f} datasets/s |",
+        "\nMilliseconds per estimate (median):\n",
+        "| n | d | MIST | KSG k=3 | InfoNCE |",
+        "|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        for d in (d for d in dims if d <= model.config.max_dim):
+            xs, ys = correlated(n, d, seed=n + d)
+            reps = max(1, repeats if n <= 1000 else repeats // 2)
+            mist = median_time(lambda xs=xs, ys=ys: estimate_mi(xs, ys, model), reps)
+            ksg = median_time(lambda xs=xs, ys=ys: ksg_mi(xs, ys, k=3), reps)
+            nce = median_time(lambda xs=xs, ys=ys: infonce_mi(xs, ys, steps=infonce_steps), 1, warmup=0)
+            lines.append(f"| {n} | {d} | {1000 * mist:.1f} | {1000 * ksg:.1f} | {1000 * nce:.0f} |")
+    lines += [
+        "\nMIST forward cost against n, no subsampling (dx = dy = 16): linear in n\n",
+        "| n | forward ms | ms per 1000 rows |",
+        "|---|---|---|",
+    ]
+    for n in (250, 500, 1000, 2000, 4000):
+        xn = torch.randn(1, n, 16)
+        yn = xn + torch.randn_like(xn)
+        with torch.no_grad():
+            t = median_time(lambda xn=xn, yn=yn: model(xn, yn), repeats)
+        lines.append(f"| {n} | {1000 * t:.1f} | {1e6 * t / n:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+PAPER_PRIOR = SplitSpec(
+    "paper_prior", seed=1000, families=PAPER_TRAIN_FAMILIES, num_examples=10**9, dim_range=(2, 32), equal_dims=True
+)
+"""The reference's prior: its 16 training families, dim_x = dim_y in 2..32, n in 10..500."""
+
+
+def generation_report(count: int, repeats: int) -> str:
+    """Datasets per second of ``generate_example`` under the train and the paper's prior, and of its two consumers
+    (the example stream and Arrow packing, which the builder and export use): medians of ``repeats`` runs."""
+    train = SPLITS["train"]
+    probe = [generate_example(train, i) for i in range(2000)]
+
+    def stream(lo: int, hi: int) -> None:
+        for _ in ExampleStream("train", lo, hi, rank=0, world_size=1):
+            pass
+
+    def packed(lo: int, hi: int) -> None:
+        for s in range(lo, hi, 256):
+            examples_to_table([generate_example(train, i) for i in range(s, min(s + 256, hi))])
+
+    cases = [
+        ("generate_example, train prior", _generate(train)),
+        ("generate_example, paper prior", _generate(PAPER_PRIOR)),
+        ("ExampleStream (torch), train prior", stream),
+        ("generate + Arrow table (builder/export), train prior", packed),
+    ]
+    lines = [
+        f"machine: {machine()}, numpy {np.__version__}",
+        f"train prior: mean n {np.mean([e.n for e in probe]):.0f}, "
+        f"mean dim_x + dim_y {np.mean([e.x.shape[1] + e.y.shape[1] for e in probe]):.1f}\n",
+        f"| what | datasets/s (median of {repeats}) | all runs |",
+        "|---|---|---|",
+    ]
+    for name, fn in cases:
+        fn(600_000, 600_200)  # warm-up
+        median, rates = rate(fn, count, repeats)
+        lines.append(f"| {name} | {median:,.0f} | {', '.join(f'{r:,.0f}' for r in rates)} |")
+    return "\n".join(lines) + "\n"

@@ -7,8 +7,9 @@
     builder.download_and_prepare()
     ds = builder.as_dataset(split="test_imd")
 
-``python dataset_builder/export.py`` writes the same examples as a parquet folder, ``mist_meta/``, that
-``datasets.load_dataset("mist_meta")`` reads offline.
+:func:`export_parquet` (run by ``python dataset_builder/export.py``) writes the same examples as a parquet folder,
+``mist_meta/``, with a dataset card, that ``datasets.load_dataset("mist_meta")`` reads offline; :func:`hf_stream`
+streams any index range as a ``datasets.IterableDataset``.
 
 Each example is stored flat: ``x`` holds ``n * dim_x`` float32 values in row-major order (reshape with
 ``np.asarray(ex["x"]).reshape(ex["n"], ex["dim_x"])``), likewise ``y``. Flat float32 lists read 10 to 60 times
@@ -17,14 +18,20 @@ faster than nested lists (``shared/reference/hf-recipe.md`` section 2.3).
 
 from __future__ import annotations
 
+import itertools
+import json
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from .meta import SPLITS, Example, SplitSpec, generate_example, get_split
+from .data import ExampleStream
+from .meta import SPLITS, Example, SplitSpec, get_split
 
 FEATURES = datasets.Features(
     {
@@ -82,9 +89,9 @@ def examples_to_table(examples: Sequence[Example]) -> pa.Table:
 
 def iter_tables(spec: SplitSpec, indices: np.ndarray, chunk_size: int = 256) -> Iterator[pa.Table]:
     """Arrow tables of ``chunk_size`` examples each, for ``indices`` of ``spec`` in order."""
-    for start in range(0, len(indices), chunk_size):
-        chunk = indices[start : start + chunk_size]
-        yield examples_to_table([generate_example(spec, int(i)) for i in chunk])
+    examples = ExampleStream(spec, indices=indices, rank=0, world_size=1).examples()
+    while chunk := list(itertools.islice(examples, chunk_size)):
+        yield examples_to_table(chunk)
 
 
 @dataclass
@@ -107,6 +114,8 @@ class MistMetaConfig(datasets.BuilderConfig):
             get_split(name)
         if self.train_examples < 0:
             raise ValueError(f"train_examples must be >= 0, got {self.train_examples}")
+        if self.max_examples is not None and self.max_examples < 0:
+            raise ValueError(f"max_examples must be >= 0, got {self.max_examples}")
 
     def materialised(self, name: str) -> tuple[SplitSpec, np.ndarray]:
         """The spec of split ``name`` and the indices this config stores."""
@@ -145,3 +154,106 @@ class MistMeta(datasets.ArrowBasedBuilder):
     def _generate_tables(self, name: str) -> Iterator[tuple[int, pa.Table]]:
         spec, indices = self.config.materialised(name)
         yield from enumerate(iter_tables(spec, indices))
+
+
+def _records(spec: SplitSpec, ranges: list[tuple[int, int]]) -> Iterator[dict]:
+    for lo, hi in ranges:
+        for ex in ExampleStream(spec, lo, hi, rank=0, world_size=1).examples():
+            yield ex.to_record()
+
+
+def hf_stream(
+    split: str | SplitSpec = "train", start: int = 0, stop: int | None = None, num_shards: int = 64
+) -> datasets.IterableDataset:
+    """A ``datasets.IterableDataset`` over examples ``start, ..., stop - 1`` with the :data:`FEATURES` layout, in
+    ``num_shards`` contiguous index ranges that ``datasets`` hands to workers (and ``split_dataset_by_node`` to
+    ranks). Training reads :class:`~mist_hf.data.ExampleStream` directly, which is faster (no encoding)."""
+    spec = get_split(split) if isinstance(split, str) else split
+    stop = spec.size if stop is None else stop
+    if not 0 <= start <= stop <= spec.size:
+        raise ValueError(
+            f"need 0 <= start <= stop <= {spec.size} for split {spec.name!r}, got start={start}, stop={stop}"
+        )
+    if num_shards < 1:
+        raise ValueError(f"num_shards must be >= 1, got {num_shards}")
+    edges = np.linspace(start, stop, min(num_shards, max(stop - start, 1)) + 1).round().astype(int)
+    ranges = [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+    return datasets.IterableDataset.from_generator(
+        _records, features=FEATURES, gen_kwargs={"spec": spec, "ranges": ranges}
+    )
+
+
+# ---- the parquet export ------------------------------------------------------------------------------
+
+
+ROWS_PER_SHARD = 512
+
+
+def write_split(name: str, config: MistMetaConfig, data_dir: Path) -> dict:
+    """Write the parquet shards of split ``name`` to ``data_dir``; returns its summary statistics."""
+    spec, indices = config.materialised(name)
+    tables = list(iter_tables(spec, indices, chunk_size=ROWS_PER_SHARD))
+    for i, table in enumerate(tables):
+        pq.write_table(table, data_dir / f"{name}-{i:05d}-of-{len(tables):05d}.parquet", row_group_size=128)
+    table = pa.concat_tables(tables) if tables else FEATURES.arrow_schema.empty_table()
+    mi, n = np.asarray(table.column("mi")), np.asarray(table.column("n"))
+    dims = np.concatenate([np.asarray(table.column("dim_x")), np.asarray(table.column("dim_y"))])
+    return {
+        "split": name,
+        "examples": table.num_rows,
+        "of": SPLITS[name].size,
+        "families": len(set(table.column("family").to_pylist())),
+        "n": f"{n.min()}-{n.max()}" if n.size else "-",
+        "dims": f"{dims.min()}-{dims.max()}" if dims.size else "-",
+        "mi_median": float(np.median(mi)) if mi.size else float("nan"),
+        "mi_max": float(mi.max()) if mi.size else float("nan"),
+        "bytes": sum(p.stat().st_size for p in data_dir.glob(f"{name}-*.parquet")),
+    }
+
+
+def card_yaml(splits: Sequence[str]) -> str:
+    """The dataset card's YAML front matter: a ``default`` config with every split, and one config per split."""
+    import yaml
+
+    files = [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]
+    configs = [{"config_name": "default", "default": True, "data_files": files}]
+    configs += [{"config_name": s, "data_files": [f]} for s, f in zip(splits, files, strict=True)]
+    meta = {
+        "pretty_name": "MIST meta-dataset",
+        "license": "mit",
+        "tags": ["mutual-information", "synthetic", "meta-learning"],
+        "task_categories": ["tabular-regression"],
+        "configs": configs,
+    }
+    return yaml.safe_dump(meta, sort_keys=False)
+
+
+def summary_markdown(rows: list[dict]) -> str:
+    """The export's per-split summary as a markdown table."""
+    head = "| split | examples | of | families | n | dims | median MI (nats) | max MI | parquet MB |\n"
+    head += "|---|---|---|---|---|---|---|---|---|\n"
+    lines = [
+        f"| {r['split']} | {r['examples']:,} | {r['of']:,} | {r['families']} | {r['n']} | {r['dims']} | "
+        f"{r['mi_median']:.3f} | {r['mi_max']:.2f} | {r['bytes'] / 1e6:.1f} |"
+        for r in rows
+    ]
+    return head + "\n".join(lines) + "\n"
+
+
+def export_parquet(out: Path, config: MistMetaConfig, card_body: str, command: str) -> list[dict]:
+    """Write ``out/data/*.parquet`` for ``config``'s splits and ``out/README.md`` (the dataset card: YAML configs,
+    ``card_body``, and this export's summary naming ``command``); returns the per-split summaries.
+
+    Generation is deterministic, so two exports with the same config write identical data. Old shards are removed
+    first, because the card's globs would pick up stale shards of another size.
+    """
+    data_dir = out / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    rows = [write_split(name, config, data_dir) for name in config.splits]
+    summary = summary_markdown(rows)
+    card = f"---\n{card_yaml(config.splits)}---\n\n{card_body}\n## This export\n\nWritten by `{command}`.\n\n{summary}"
+    (out / "README.md").write_text(card)
+    (out / "export_summary.json").write_text(json.dumps(rows, indent=2))
+    return rows

@@ -1,22 +1,26 @@
 """Scoring MI estimators on the meta-dataset's evaluation splits: errors by n and dimension, coverage, calibration.
 
-:func:`run_estimators` produces one record per (estimator, example); :func:`summarize` turns the records into the
-tables that ``scripts/evaluate.py`` prints and saves. The n bins are the paper's (10-100, 100-300, 300-500).
+:func:`evaluate_splits` and :func:`evaluate_adaptation` run MIST and the baselines and return one :class:`Record` per
+(estimator, example); :func:`error_table`, :func:`coverage_table` and :func:`calibration_table` turn records into
+tables (scores from :mod:`mist_hf.metrics`); :mod:`mist_hf.reporting` writes them. The n bins are the paper's
+(10-100, 100-300, 300-500).
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
+from tqdm import tqdm
 
 from .baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
-from .meta import Example
+from .builder import split_indices
+from .data import ExampleStream
+from .meta import Example, adapted_split, get_split
+from .metrics import central_levels, coverage, point_errors
 
 N_BINS: tuple[tuple[str, int, int], ...] = (("10-100", 0, 100), ("100-300", 101, 300), ("300-500", 301, 10**9))
 DIM_BINS: tuple[tuple[str, int, int], ...] = (("d 1-4", 1, 4), ("d 5-16", 5, 16), ("d 17-32", 17, 32))
@@ -28,9 +32,7 @@ PAPER_MSE = {  # DESIGN.md section 5: MIST-QR (median), M_test MSE in nats^2 by 
     ("test_oomd", "10-100"): 9.5, ("test_oomd", "100-300"): 9.9, ("test_oomd", "300-500"): 10.0,
 }  # fmt: skip
 
-BOOTSTRAP_LEVELS = tuple(
-    sorted({0.5} | {round((1 - c) / 2, 4) for c in COVERAGE_LEVELS} | {round((1 + c) / 2, 4) for c in COVERAGE_LEVELS})
-)
+BOOTSTRAP_LEVELS = tuple(sorted({0.5} | {t for c in COVERAGE_LEVELS for t in central_levels(c)}))
 """Quantile levels that give the central intervals of ``COVERAGE_LEVELS``."""
 INTERVAL_LEVELS = tuple(sorted(set(BOOTSTRAP_LEVELS) | {float(t) for t in CALIBRATION_LEVELS}))
 """Levels asked of MIST: the interval ends and the calibration levels."""
@@ -134,16 +136,14 @@ def error_table(records: list[Record], by: str = "n") -> list[dict]:
         for label, members in _bin_rows(group, by):
             if not members:
                 continue
-            err = np.array([r.estimate - r.true_mi for r in members])
+            errors = point_errors([r.estimate for r in members], [r.true_mi for r in members])
             rows.append(
                 {
                     "estimator": est,
                     "split": split,
                     "bin": label,
                     "count": len(members),
-                    "mse": float(np.mean(err**2)),
-                    "mae": float(np.mean(np.abs(err))),
-                    "bias": float(np.mean(err)),
+                    **errors,
                     "paper_mist_qr_mse": PAPER_MSE.get((split, label)) if by == "n" else None,
                     "median_seconds": float(np.median([r.seconds for r in members])),
                 }
@@ -159,9 +159,15 @@ def coverage_table(records: list[Record]) -> list[dict]:
             continue
         row = {"estimator": est, "split": split, "count": len(group)}
         for c in COVERAGE_LEVELS:
-            lo, hi = round((1 - c) / 2, 4), round((1 + c) / 2, 4)
-            inside = [r.quantiles[lo] <= r.true_mi <= r.quantiles[hi] for r in group if lo in r.quantiles]
-            row[f"coverage_{int(c * 100)}"] = float(np.mean(inside)) if inside else None
+            lo, hi = central_levels(c)
+            members = [r for r in group if lo in r.quantiles]
+            row[f"coverage_{int(c * 100)}"] = (
+                coverage(
+                    [r.true_mi for r in members], [r.quantiles[lo] for r in members], [r.quantiles[hi] for r in members]
+                )
+                if members
+                else None
+            )
         rows.append(row)
     return rows
 
@@ -185,32 +191,56 @@ def _groups(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
     return out
 
 
-def markdown(rows: list[dict], columns: Sequence[str]) -> str:
-    """A markdown table of ``rows`` with the given columns (floats to 3 significant decimals)."""
+def evaluate_splits(
+    model,
+    baselines: Sequence[str],
+    splits: Sequence[str],
+    max_examples: int | None = None,
+    n_boot: int = 50,
+    progress: bool = True,
+) -> list[Record]:
+    """Records of MIST (``model``: a model, a folder, or ``None`` for baselines only) and of ``baselines`` (names
+    for :func:`point_estimators`, ``bootstrap-<name>`` for bootstrap intervals) on the named splits, each capped at
+    ``max_examples`` spread evenly over the split."""
+    table = point_estimators([b.removeprefix("bootstrap-") for b in baselines])
+    specs = [get_split(s) for s in splits]
+    if model is not None and not hasattr(model, "config"):
+        from .estimation import load_model
 
-    def fmt(v) -> str:
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-        return str(v)
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+        model = load_model(model)
+    records = []
+    for spec in specs:
+        stream = ExampleStream(spec, indices=split_indices(spec, max_examples), rank=0, world_size=1)
+        records += _score(model, baselines, table, spec.name, list(stream.examples()), n_boot, progress)
+    return records
 
 
-def record_rows(records: list[Record]) -> list[dict]:
-    """Records as flat CSV rows; the quantiles become one JSON column."""
-    return [
-        {k: v for k, v in vars(r).items() if k != "quantiles"} | {"quantiles": json.dumps(r.quantiles)} for r in records
-    ]
+def evaluate_adaptation(
+    adapted, base, adapter, baselines: Sequence[str], max_examples: int | None = None, progress: bool = True
+) -> list[Record]:
+    """Records of the base and the adapted model and of ``baselines`` on the adapted ``test`` split at the flows'
+    dims (``adapted_test``: samples pushed through ``adapter``), and of the base model on the same samples before
+    the flows (``synthetic_test``)."""
+    table = point_estimators(baselines)
+    spec = adapted_split("test", adapter.dims)
+    stop = spec.size if max_examples is None else min(max_examples, spec.size)
+    originals = list(ExampleStream(spec, 0, stop, rank=0, world_size=1).examples())
+    pushed = [ex for lo in range(0, stop, 64) for ex in adapter.adapt_many(originals[lo : lo + 64])]
+
+    def named(records: list[Record], name: str) -> list[Record]:
+        return [replace(r, estimator=name) for r in records]
+
+    records = named(run_mist(base, "adapted_test", pushed, progress=progress), "mist-mi (base)")
+    records += named(run_mist(adapted, "adapted_test", pushed, progress=progress), "mist-mi adapted")
+    records += _score(None, baselines, table, "adapted_test", pushed, 0, progress)
+    records += named(run_mist(base, "synthetic_test", originals, progress=progress), "mist-mi (base)")
+    return records
 
 
-def write_csv(rows: list[dict], path: str | Path) -> None:
-    """Write ``rows`` (dicts with the same keys) to ``path`` with a header; an empty file when there are none."""
-    with Path(path).open("w", newline="") as handle:
-        if rows:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+def _score(model, names, table, split, examples, n_boot, progress) -> list[Record]:
+    records = run_mist(model, split, examples, progress=progress) if model is not None else []
+    for name in names:
+        fn = table[name.removeprefix("bootstrap-")]
+        for ex in tqdm(examples, desc=f"{split} {name}", file=sys.stderr, leave=False, disable=not progress):
+            records += run_baseline(name, fn, split, [ex], n_boot=n_boot)
+    return records

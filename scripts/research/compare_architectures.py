@@ -1,0 +1,64 @@
+"""Train one model variant for a fixed wall-clock budget, then score it on validation and test_oomd.
+
+Every candidate runs ``mist_hf.training.train`` on the same stream (train examples 0, 1, 2, ...), with the same
+optimiser, schedule and budget, so the comparison is of variants per unit of compute. Writes ``<out>/<name>.json``
+(read by ``compare_table.py``) and the model folder ``<out>/<name>/final``. The measurements behind the shipped
+choices are in ``docs/architecture.md``; the encoders that lost are no longer in the code (see that file).
+
+    python scripts/research/compare_architectures.py --name rows --minutes 12
+    python scripts/research/compare_architectures.py --name rows-unsorted --minutes 12 -- --sort_columns false
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from mist_hf import load_model
+from mist_hf.benchmarking import median_time
+from mist_hf.evaluation import N_BINS, coverage_table, error_table, evaluate_splits
+from mist_hf.training import parse_train_args, train
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--minutes", type=float, default=12.0)
+    parser.add_argument("--out", type=Path, default=Path("runs/compare"))
+    parser.add_argument("train_args", nargs="*", help="after --: model config fields and TrainingArguments")
+    args = parser.parse_args()
+    run = args.out / args.name
+    argv = ["--output_dir", str(run), "--max_steps", "1000000", "--lr_scheduler_type", "constant_with_warmup",
+            "--warmup_steps", "100", "--eval_strategy", "no", "--save_strategy", "no", "--load_best_model_at_end",
+            "false", "--resume", "false", "--max_minutes", str(args.minutes), "--disable_tqdm", "true",
+            *args.train_args]  # fmt: skip
+    began = time.perf_counter()
+    final = train(*parse_train_args(argv))
+    minutes = (time.perf_counter() - began) / 60
+    model = load_model(final)
+    state = json.loads((run / "final" / "config.json").read_text())
+    result = {"name": args.name, "config": state, "parameters": sum(p.numel() for p in model.parameters()),
+              "train_minutes": minutes}  # fmt: skip
+    x, y = torch.randn(1, 500, 16), torch.randn(1, 500, 16)
+    with torch.no_grad():
+        result["latency_ms_n500_d16"] = 1000 * median_time(lambda: model(x, y), 20)
+    records = evaluate_splits(model, [], ["validation", "test_oomd"], progress=False)
+    for split in ("validation", "test_oomd"):
+        rows = [r for r in records if r.split == split]
+        overall = error_table([*rows], "n")
+        result[split] = {
+            "by_n": {r["bin"]: {k: r[k] for k in ("mse", "mae", "bias")} for r in overall},
+            "coverage90": coverage_table(rows)[0]["coverage_90"],
+            "bins": [b for b, _, _ in N_BINS],
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "config"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

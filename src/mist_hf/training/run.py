@@ -1,0 +1,162 @@
+"""The two training jobs the scripts run: :func:`train` (from scratch or a model folder, on the meta-dataset) and
+:func:`adapt` (fine-tune on the meta-dataset pushed through flows fitted to target data). Both resume exactly."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from ..configuration_mist import MistConfig
+from ..data import BatchStream, ExampleStream
+from ..meta import adapted_split, get_split
+from ..modeling_mist import MistModel
+from ..preprocessing import pad_batch
+from .arguments import AdaptArguments, DataArguments
+from .callbacks import TimeLimit
+from .trainer import MistTrainer, preprocess_logits, quantile_metrics
+
+
+def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str | None, int]:
+    """The newest checkpoint in ``output_dir`` (or ``None``) and how many batches each process has consumed.
+
+    A resumed run builds the same :class:`~mist_hf.data.BatchStream` with ``skip_batches`` set to that count, so it
+    continues right after the batches it has used.
+    """
+    last = get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
+    if last is None:
+        return None, 0
+    step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
+    return last, step * args.gradient_accumulation_steps
+
+
+def _trainer(
+    model: MistModel, args: TrainingArguments, train_set: BatchStream, validation: list, minutes
+) -> MistTrainer:
+    return MistTrainer(
+        model=model,
+        args=args,
+        data_collator=pad_batch,
+        train_dataset=train_set,
+        eval_dataset=validation,
+        compute_metrics=quantile_metrics(list(model.config.quantile_levels)),
+        preprocess_logits_for_metrics=preprocess_logits,
+        callbacks=[TimeLimit(minutes)] if minutes is not None else None,
+    )
+
+
+def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) -> Path:
+    """Train MIST on the streamed ``train`` split, validating on ``validation``; returns the best model's folder.
+
+    ``model_args`` holds MistConfig's fields and ``init_from`` (see :mod:`mist_hf.training.arguments`). Resumes from
+    the newest checkpoint in ``args.output_dir`` unless ``data_args.resume`` is false.
+    """
+    set_seed(args.seed)
+    if model_args.init_from:
+        model = MistModel.from_pretrained(model_args.init_from)
+    else:
+        model = MistModel(MistConfig(**{k: v for k, v in vars(model_args).items() if k != "init_from"}))
+    last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
+    examples = ExampleStream(get_split("train"), data_args.train_start, data_args.train_examples, cycle=True)
+    train_set = BatchStream(examples, args.per_device_train_batch_size, skip_batches=consumed)
+    with args.main_process_first(desc="validation set"):
+        validation = list(ExampleStream("validation", 0, data_args.validation_examples, rank=0, world_size=1))
+    trainer = _trainer(model, args, train_set, validation, data_args.max_minutes)
+    if last:
+        print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=last)
+    trainer.log_metrics("eval", trainer.evaluate())
+    final = Path(data_args.final_dir or Path(args.output_dir) / "final")
+    trainer.save_model(str(final))
+    return final
+
+
+def fitted_flows(adapt_args: AdaptArguments, folder: Path):
+    """A :class:`~mist_hf.adaptation.ModalityAdapter` from the flows saved in ``folder`` by an earlier run, or from
+    flows fitted now to the target files (then saved there, with their fitting histories); and the histories."""
+    from ..adaptation import ModalityAdapter
+    from ..flows import FittedFlow, fit_flow
+    from ..preprocessing import load_table
+
+    flows, histories = {}, {}
+    for name, path in (("x", adapt_args.x), ("y", adapt_args.y)):
+        data = load_table(path)
+        if (folder / name / "flow.safetensors").is_file():
+            flows[name] = FittedFlow.from_pretrained(folder / name)
+            if flows[name].dim != data.shape[1]:
+                raise ValueError(f"{folder / name} has dim {flows[name].dim} but {path} has {data.shape[1]} columns")
+            histories[name] = json.loads((folder / f"{name}_history.json").read_text())
+            print(f"flow {name}: reusing {folder / name}", file=sys.stderr)
+            continue
+        flow, history = fit_flow(
+            data, kind=adapt_args.flow_kind, transforms=adapt_args.flow_transforms,
+            hidden_features=(adapt_args.flow_hidden, adapt_args.flow_hidden), max_steps=adapt_args.flow_steps,
+            progress=True,
+        )  # fmt: skip
+        history |= {"file": str(path), "rows": int(data.shape[0]), "dim": int(data.shape[1])}
+        flow.save_pretrained(folder / name)
+        (folder / f"{name}_history.json").write_text(json.dumps(history, indent=2) + "\n")
+        flows[name], histories[name] = flow, history
+        print(f"flow {name}: {history}", file=sys.stderr)
+    return ModalityAdapter(flows["x"], flows["y"]), histories
+
+
+def adapt(adapt_args: AdaptArguments, args: TrainingArguments) -> Path:
+    """Adapt a MIST model to a data modality; returns ``output_dir/model``.
+
+    1. Fit a flow to the X file and one to the Y file (reused from ``output_dir/flows`` when a run saved them).
+    2. Fine-tune a copy of the base model on the adapted ``train`` split (meta-dataset examples pushed through the
+       flows; every label stays exact), validating on the adapted ``validation`` split. Resumes exactly.
+    3. Save the best model to ``output_dir/model`` with its flows in ``model/flows`` and ``adaptation.json``.
+    """
+    from ..estimation import load_model
+
+    set_seed(args.seed)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    adapter, histories = fitted_flows(adapt_args, out / "flows")
+    model = copy.deepcopy(load_model(adapt_args.base_model))  # a copy: the cached base model is never trained
+    if max(adapter.dims) > model.config.max_dim:
+        raise ValueError(f"target dims {adapter.dims} exceed the model's max_dim {model.config.max_dim}")
+    validation = list(
+        ExampleStream(
+            adapted_split("validation", adapter.dims), 0, adapt_args.validation_examples,
+            transform=adapter.adapt_many, chunk=64, rank=0, world_size=1,
+        )
+    )  # fmt: skip
+    last, consumed = resume_point(out, args)
+    if last:
+        print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
+    examples = ExampleStream(adapted_split("train", adapter.dims), cycle=True, transform=adapter.adapt_many, chunk=32)
+    train_set = BatchStream(examples, args.per_device_train_batch_size, skip_batches=consumed)
+    model.train()
+    trainer = _trainer(model, args, train_set, validation, adapt_args.max_minutes)
+    before = out / "validation_before.json"  # the base model on the adapted validation split, measured once
+    if not before.is_file():
+        before.write_text(json.dumps(trainer.evaluate(metric_key_prefix="base"), indent=2) + "\n")
+    trainer.train(resume_from_checkpoint=last)
+    metrics = trainer.evaluate()
+    trainer.log_metrics("eval", metrics)
+    final = out / "model"
+    trainer.save_model(str(final))
+    if (final / "flows").exists():
+        shutil.rmtree(final / "flows")
+    adapter.save_pretrained(final / "flows")
+    record = {
+        "base_model": adapt_args.base_model or "mist-mi",
+        "data": {"x": adapt_args.x, "y": adapt_args.y},
+        "flows": histories,
+        "steps": trainer.state.global_step,
+        "datasets_seen": trainer.state.global_step * args.per_device_train_batch_size * args.world_size,
+        "validation_before": json.loads(before.read_text()),
+        "validation_after": metrics,
+    }
+    (final / "adaptation.json").write_text(json.dumps(record, indent=2, default=float) + "\n")
+    print(f"saved the adapted model to {final}", file=sys.stderr)
+    return final
