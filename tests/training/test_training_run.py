@@ -1,4 +1,4 @@
-"""mist_hf.training.train / adapt: tiny runs train, evaluate, save a loadable model, stop on time, and resume exactly."""
+"""mist_hf.training.train / adapt: tiny runs train, evaluate, save a loadable model, stop on time, resume exactly."""
 
 import json
 import os
@@ -83,8 +83,8 @@ def test_time_limit_stops_training(tmp_path):
 
 def test_tiny_adaptation_end_to_end(tmp_path, tiny_model_dir):
     from mist_hf.adaptation import ModalityAdapter
-    from mist_hf.evaluation import evaluate_adaptation
     from mist_hf.estimation import load_model
+    from mist_hf.evaluation import evaluate_adaptation
 
     rng = np.random.default_rng(0)
     r = rng.lognormal(size=(200, 1))
