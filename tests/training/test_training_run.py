@@ -1,4 +1,4 @@
-"""mist_hf.training.train / adapt: tiny runs train, evaluate, save a loadable model, stop on time, resume exactly."""
+"""mist_hf.training.train and adapt: tiny runs train, evaluate, save a loadable model, stop on time, resume exactly."""
 
 import json
 import os
