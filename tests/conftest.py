@@ -17,7 +17,7 @@ def _isolated_hf_cache(tmp_path_factory, monkeypatch):
     yield
 
 
-TINY = dict(hidden_size=16, column_size=8, num_heads=2, num_inducing=4, num_row_layers=1, num_column_layers=1)
+TINY = dict(hidden_size=16, num_heads=2, num_inducing=4, num_row_layers=1)
 
 
 @pytest.fixture(scope="session")

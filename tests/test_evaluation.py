@@ -1,9 +1,6 @@
-"""Evaluation tables against direct computation, and the evaluate script end to end."""
+"""Evaluation tables against direct computation, and evaluate_splits end to end."""
 
-import csv
-import importlib.util
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +10,12 @@ from mist_hf.evaluation import (
     calibration_table,
     coverage_table,
     error_table,
+    evaluate_splits,
     point_estimators,
     run_baseline,
     run_mist,
 )
 from mist_hf.meta import SPLITS, generate_example
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,29 +59,6 @@ def test_unknown_estimator_raises():
         point_estimators(["kde"])
 
 
-def test_evaluate_script_end_to_end(tiny_model_dir, tmp_path):
-    spec = importlib.util.spec_from_file_location("evaluate", ROOT / "scripts" / "evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out = tmp_path / "eval"
-    args = ["--model", str(tiny_model_dir), "--baselines", "ksg3", "gaussian", "--max-examples", "6", "--out", str(out)]
-    assert module.main(args) == 0
-    for name in ("records.csv", "errors_by_n.csv", "coverage.csv", "calibration.csv", "summary.md", "error_vs_n.png",
-                 "calibration.png"):  # fmt: skip
-        assert (out / name).stat().st_size > 0
-    with (out / "records.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == 3 * 6 * 3  # splits x examples x estimators
-    with (out / "errors_by_n.csv").open() as handle:
-        table = list(csv.DictReader(handle))
-    sel = [r for r in rows if r["estimator"] == "ksg3" and r["split"] == "test_oomd" and int(r["n"]) <= 100]
-    row = next(r for r in table if r["estimator"] == "ksg3" and r["split"] == "test_oomd" and r["bin"] == "10-100")
-    direct = np.mean([(float(r["estimate"]) - float(r["true_mi"])) ** 2 for r in sel])
-    assert float(row["mse"]) == pytest.approx(direct)
-    with pytest.raises(SystemExit):
-        module.main(["--baselines", "kde", "--out", str(out)])
-
-
 def test_ksg_with_k_above_n_uses_n_minus_1():
     fn = point_estimators(["ksg10"])["ksg10"]
     rng = np.random.default_rng(0)
@@ -93,3 +66,15 @@ def test_ksg_with_k_above_n_uses_n_minus_1():
     from mist_hf.baselines import ksg_mi
 
     assert fn(x, x[:, :1]) == ksg_mi(x, x[:, :1], k=9)
+
+
+def test_evaluate_splits_runs_mist_and_baselines_on_spread_examples(tiny_model):
+    records = evaluate_splits(tiny_model, ["ksg3", "bootstrap-gaussian"], ["test_imd", "test_oomd"], 5, 4, False)
+    assert len(records) == 2 * 5 * 3  # splits x examples x estimators
+    assert {r.estimator for r in records} == {"mist", "ksg3", "bootstrap-gaussian"}
+    imd = sorted({r.index for r in records if r.split == "test_imd"})
+    assert imd == [0, 270, 540, 809, 1079]  # spread evenly over the split, ends included
+    with pytest.raises(ValueError, match="unknown estimator"):
+        evaluate_splits(None, ["kde"], ["test_imd"], 2)
+    with pytest.raises(ValueError, match="unknown split"):
+        evaluate_splits(None, ["ksg3"], ["test"], 2)
