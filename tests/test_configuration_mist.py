@@ -1,8 +1,11 @@
-"""MistConfig: defaults, the input envelope, validation and the save/load round trip."""
+"""MistConfig: defaults, the input envelope, validation, old config keys and the save/load round trip."""
+
+import json
 
 import pytest
 
 from mist_hf import MistConfig
+from mist_hf.configuration_mist import RETIRED_FIELDS
 
 
 def test_defaults_state_the_envelope():
@@ -13,25 +16,49 @@ def test_defaults_state_the_envelope():
 
 
 def test_round_trip(tmp_path):
-    config = MistConfig(hidden_size=16, column_size=8, num_heads=2, encoder="axial", quantile_levels=[0.1, 0.9])
+    config = MistConfig(hidden_size=16, num_heads=2, symmetrize="canonical", quantile_levels=[0.1, 0.9])
     config.save_pretrained(tmp_path)
     loaded = MistConfig.from_pretrained(tmp_path)
     assert loaded.to_dict() == config.to_dict()
 
 
+def test_old_rows_config_loads_without_its_retired_keys(tmp_path):
+    old = dict(encoder="rows", column_size=32, num_column_layers=2, num_pair_forms=16, initializer_range=0.02)
+    assert set(old) == {"encoder", *RETIRED_FIELDS}
+    config = MistConfig(hidden_size=16, num_heads=2, **old)
+    assert config.hidden_size == 16
+    assert not any(hasattr(config, name) for name in old)
+    config.save_pretrained(tmp_path)
+    assert not set(old) & set(json.loads((tmp_path / "config.json").read_text()))
+
+
+@pytest.mark.parametrize("encoder", ["colrow", "axial"])
+def test_removed_encoders_are_refused(encoder, tmp_path):
+    with pytest.raises(ValueError, match=f"encoder='{encoder}' was removed.*'rows' encoder only"):
+        MistConfig(encoder=encoder)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mist", "encoder": encoder}))
+    with pytest.raises(ValueError, match=f"encoder='{encoder}' was removed"):
+        MistConfig.from_pretrained(tmp_path)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(encoder="lstm"), "encoder"),
-        (dict(loss="l1"), "loss"),
-        (dict(symmetrize="max"), "symmetrize"),
-        (dict(symmetrize="canonical", encoder="colrow"), "canonical"),
-        (dict(quantile_levels=[0.0, 0.5]), "quantile_levels"),
-        (dict(quantile_levels=[0.5, 1.2]), "quantile_levels"),
-        (dict(hidden_size=0), "hidden_size"),
-        (dict(hidden_size=30, num_heads=4), "multiples"),
-        (dict(min_n=1), "min_n"),
-        (dict(min_n=20, max_n=10), "min_n"),
+        (dict(encoder="lstm"), "unknown encoder='lstm'"),
+        (dict(loss="l1"), "loss must be"),
+        (dict(symmetrize="max"), "symmetrize must be"),
+        (dict(quantile_levels=[]), "quantile_levels must be non-empty"),
+        (dict(quantile_levels=[0.0, 0.5]), "quantile_levels must .* lie in"),
+        (dict(quantile_levels=[0.5, 1.2]), "quantile_levels must .* lie in"),
+        (dict(max_dim=0), "max_dim must be >= 1"),
+        (dict(min_n=0), "min_n must be >= 1"),
+        (dict(max_n=0), "max_n must be >= 1"),
+        (dict(hidden_size=0), "hidden_size must be >= 1"),
+        (dict(num_heads=0), "num_heads must be >= 1"),
+        (dict(num_inducing=0), "num_inducing must be >= 1"),
+        (dict(hidden_size=30, num_heads=4), r"hidden_size \(30\) must be a multiple of num_heads \(4\)"),
+        (dict(min_n=1), "2 <= min_n <= max_n"),
+        (dict(min_n=20, max_n=10), "2 <= min_n <= max_n"),
     ],
 )
 def test_invalid_configs_raise(kwargs, match):

@@ -1,11 +1,19 @@
-"""Layers: rank front ends against scipy, masking, the monotone quantile head and the pinball loss."""
+"""Layers: rank front ends against scipy, masked attention, the row encoder, the quantile head and the pinball loss."""
 
 import numpy as np
 import pytest
 import torch
 from scipy.stats import norm, rankdata
 
-from mist_hf.layers import MAB, MonotoneQuantileHead, normal_scores, pinball_loss, soft_normal_scores, standardize
+from mist_hf.layers import (
+    MAB,
+    MonotoneQuantileHead,
+    RowEncoder,
+    normal_scores,
+    pinball_loss,
+    soft_normal_scores,
+    standardize,
+)
 
 
 def test_normal_scores_match_scipy_with_ties_and_padding():
@@ -55,6 +63,20 @@ def test_attention_ignores_masked_keys():
     other[:, 3:] = 1e3
     assert torch.allclose(block(q, kv, key_mask=mask), block(q, other, key_mask=mask))
     assert torch.allclose(block(q, kv, key_mask=mask), block(q, kv[:, :3]))
+
+
+def test_row_encoder_ignores_padded_rows_and_row_order():
+    torch.manual_seed(4)
+    encoder = RowEncoder(8, heads=2, num_inducing=4, num_layers=2).eval()
+    for p in encoder.parameters():
+        torch.nn.init.normal_(p)  # the zero-initialised inducing points and seeds would hide row mixing
+    x = torch.randn(1, 6, 8)
+    padded = torch.cat([x, torch.full((1, 3, 8), 50.0)], 1)
+    mask = torch.tensor([[True] * 6 + [False] * 3])
+    out = encoder(x, torch.ones(1, 6, dtype=torch.bool))
+    assert out.shape == (1, 8)
+    assert torch.allclose(encoder(padded, mask), out, atol=1e-5)
+    assert torch.allclose(encoder(x[:, torch.randperm(6)], torch.ones(1, 6, dtype=torch.bool)), out, atol=1e-5)
 
 
 def test_quantile_head_is_monotone_with_median_at_half():

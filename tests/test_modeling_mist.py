@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY
 from safetensors.torch import save_file
 from transformers import AutoModel
 
 from mist_hf import MistConfig, MistModel
 
-ENCODERS = ["colrow", "axial", "rows"]
+TINY = dict(hidden_size=16, num_heads=2, num_inducing=4, num_row_layers=1)
+SYMMETRIZE = ["average", "canonical"]
 
 
-def make(encoder="colrow", **kwargs):
+def make(**kwargs):
     torch.manual_seed(0)
-    return MistModel(MistConfig(**{**TINY, "encoder": encoder, **kwargs})).eval()
+    return MistModel(MistConfig(**{**TINY, **kwargs})).eval()
 
 
 def sample(b=2, n=40, dx=3, dy=2, seed=0):
@@ -29,9 +29,9 @@ def sample(b=2, n=40, dx=3, dy=2, seed=0):
     return x, y
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
-def test_output_shapes_and_quantiles(encoder):
-    model = make(encoder)
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_output_shapes_and_quantiles(symmetrize):
+    model = make(symmetrize=symmetrize)
     x, y = sample()
     out = model(x, y, quantile_levels=[0.1, 0.3, 0.5, 0.9])
     assert out.mi.shape == (2,) and out.quantiles.shape == (2, 4) and out.quantile_levels.shape == (4,)
@@ -40,9 +40,9 @@ def test_output_shapes_and_quantiles(encoder):
     assert out.loss is None
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
-def test_invariant_to_row_order_swap_and_monotone_maps(encoder):
-    model = make(encoder)
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_invariant_to_row_order_swap_and_monotone_maps(symmetrize):
+    model = make(symmetrize=symmetrize)
     x, y = sample()
     base = model(x, y).quantiles
     perm = torch.randperm(40)
@@ -51,9 +51,9 @@ def test_invariant_to_row_order_swap_and_monotone_maps(encoder):
     assert torch.allclose(model(torch.exp(x), 3 * y**3 - 1).quantiles, base, atol=1e-5)
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
-def test_invariant_to_column_order(encoder):
-    model = make(encoder)
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_invariant_to_column_order(symmetrize):
+    model = make(symmetrize=symmetrize)
     x, y = sample(dx=4, dy=3)
     base = model(x, y).quantiles
     assert torch.allclose(model(x[:, :, [2, 0, 3, 1]], y[:, :, [1, 2, 0]]).quantiles, base, atol=1e-5)
@@ -61,15 +61,15 @@ def test_invariant_to_column_order(encoder):
 
 @pytest.mark.parametrize("dims", [(3, 3), (2, 4), (1, 1)])
 def test_canonical_symmetrization_is_swap_invariant_in_one_pass(dims):
-    model = make("rows", symmetrize="canonical")
+    model = make(symmetrize="canonical")
     x, y = sample(dx=dims[0], dy=dims[1])
     out = model(x, y)
     assert torch.equal(out.quantiles, model(y, x).quantiles)
     assert torch.allclose(model(x[:, :, torch.randperm(dims[0])], y).quantiles, out.quantiles, atol=1e-5)
 
 
-def test_rows_encoder_without_sorting_depends_on_column_order():
-    model = make("rows", sort_columns=False)
+def test_without_sorting_the_output_depends_on_column_order():
+    model = make(sort_columns=False)
     x, y = sample(dx=4, dy=3)
     assert not torch.allclose(model(x[:, :, [2, 0, 3, 1]], y).quantiles, model(x, y).quantiles, atol=1e-5)
 
@@ -86,9 +86,9 @@ def test_sort_columns_puts_the_dependent_columns_first():
     assert torch.equal(out[0, :, 0], z[0, :, 2])
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
-def test_padding_only_through_masks(encoder):
-    model = make(encoder)
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_padding_only_through_masks(symmetrize):
+    model = make(symmetrize=symmetrize)
     x, y = sample(b=1, n=30, dx=2, dy=1)
     alone = model(x, y).quantiles
     xp = torch.full((1, 45, 5), 7.0)  # padding values are garbage on purpose, including zeros rows elsewhere
@@ -188,7 +188,7 @@ torch.save(m(d["x"], d["y"]).quantiles, {str(tmp_path / "out.pt")!r})
 
 
 def test_missing_or_corrupt_checkpoint_raises(tiny_model_dir, tmp_path):
-    with pytest.raises((OSError, ValueError)):
+    with pytest.raises((OSError, ValueError), match="does-not-exist"):
         AutoModel.from_pretrained(tmp_path / "does-not-exist")
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -204,3 +204,46 @@ def test_missing_or_corrupt_checkpoint_raises(tiny_model_dir, tmp_path):
     save_file({"head.net.0.weight": torch.zeros(3, 3)}, str(Path(mismatched) / "model.safetensors"))
     with pytest.raises(Exception, match=r"(?i)size|shape|mismatch"):
         AutoModel.from_pretrained(mismatched)
+
+
+def test_state_dict_is_the_rows_model():
+    prefixes = {key.split(".")[0] for key in make().state_dict()}
+    assert prefixes == {"row_in", "row_encoder", "head"}
+
+
+def test_size_features_are_scaled_by_the_config():
+    model = make(max_n=100, max_dim=8)
+    row_mask = torch.ones(1, 100, dtype=torch.bool)
+    x_mask, y_mask = torch.ones(1, 2, dtype=torch.bool), torch.ones(1, 4, dtype=torch.bool)
+    swapped = torch.tensor([[False], [True]])
+    feats = model._size_features(row_mask, x_mask, y_mask, swapped, torch.float32)
+    assert torch.allclose(feats[:, 0], torch.tensor([[1.0, 0.25, 0.5], [1.0, 0.5, 0.25]]))
+    x, y = sample()
+    assert not torch.allclose(make(max_n=100)(x, y).quantiles, make()(x, y).quantiles)  # same weights, other scale
+
+
+def _with_config(src: Path, dst: Path, **changes) -> Path:
+    dst.mkdir()
+    for name in os.listdir(src):
+        (dst / name).write_bytes((src / name).read_bytes())
+    config = json.loads((src / "config.json").read_text())
+    (dst / "config.json").write_text(json.dumps({**config, **changes}))
+    return dst
+
+
+def test_old_rows_config_loads_and_resaves_without_retired_fields(tiny_model, tiny_model_dir, tmp_path):
+    retired = dict(column_size=8, num_column_layers=1, num_pair_forms=16, initializer_range=0.02)
+    old = _with_config(tiny_model_dir, tmp_path / "old", encoder="rows", **retired)
+    loaded = AutoModel.from_pretrained(old)
+    x, y = sample()
+    assert torch.equal(loaded(x, y).quantiles, tiny_model(x, y).quantiles)
+    loaded.save_pretrained(tmp_path / "resaved")
+    saved = json.loads((tmp_path / "resaved" / "config.json").read_text())
+    assert not {"encoder", *retired} & set(saved)
+
+
+@pytest.mark.parametrize("encoder", ["colrow", "axial"])
+def test_checkpoint_of_a_removed_encoder_is_refused(tiny_model_dir, tmp_path, encoder):
+    old = _with_config(tiny_model_dir, tmp_path / encoder, encoder=encoder)
+    with pytest.raises(ValueError, match=f"encoder='{encoder}' was removed"):
+        AutoModel.from_pretrained(old)

@@ -1,4 +1,4 @@
-"""Building blocks of MIST: rank front ends, masked attention, set encoders and the monotone quantile head.
+"""Building blocks of MIST: rank front ends, masked attention, the row encoder and the monotone quantile head.
 
 Imports only torch, so ``modeling_mist.py`` stays loadable as remote code. Shapes: B datasets, n rows,
 C columns (X columns first, then Y), D features, H heads, Q quantile levels. Masks are boolean with
@@ -85,20 +85,17 @@ class MAB(nn.Module):
         self.to_q, self.to_kv, self.to_out = nn.Linear(dim, dim), nn.Linear(dim, 2 * dim), nn.Linear(dim, dim)
         self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.GELU(), nn.Linear(ff_mult * dim, dim))
 
-    def forward(
-        self, q: torch.Tensor, kv: torch.Tensor, key_mask: torch.Tensor | None = None, bias: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """q ``(B, m, D)``, kv ``(B, N, D)``, key_mask ``(B, N)`` bool, bias ``(B, H, m, N)`` additive logits."""
+    def forward(self, q: torch.Tensor, kv: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """q ``(B, m, D)``, kv ``(B, N, D)``, key_mask ``(B, N)`` bool (False keys are never attended to)."""
         b, m, d = q.shape
         n, h = kv.shape[1], self.heads
         queries = self.to_q(self.norm_q(q)).view(b, m, h, d // h).transpose(1, 2)  # (B, H, m, D/H)
         keys, values = self.to_kv(self.norm_kv(kv)).view(b, n, 2, h, d // h).permute(2, 0, 3, 1, 4)
-        attn_mask = bias
+        attn_mask = None
         if key_mask is not None:
-            blocked = torch.zeros(b, 1, 1, n, dtype=q.dtype, device=q.device).masked_fill(
+            attn_mask = torch.zeros(b, 1, 1, n, dtype=q.dtype, device=q.device).masked_fill(
                 ~key_mask.view(b, 1, 1, n), float("-inf")
             )
-            attn_mask = blocked if attn_mask is None else attn_mask + blocked
         out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=attn_mask)
         x = q + self.to_out(out.transpose(1, 2).reshape(b, m, d))
         return x + self.ff(self.norm_ff(x))
@@ -143,54 +140,6 @@ class RowEncoder(nn.Module):
         for layer in self.layers:
             x = layer(x, mask)
         return self.norm(self.pool(x, mask)[:, 0])
-
-
-def basis_features(z: torch.Tensor) -> torch.Tensor:
-    """Fixed features of normal scores, ``(...) -> (..., 3)``: z, z^2 - 1 and |z| - sqrt(2/pi), each of mean 0."""
-    return torch.stack([z, z * z - 1.0, z.abs() - math.sqrt(2 / math.pi)], dim=-1)
-
-
-class ColumnEncoder(nn.Module):
-    """Attention over the columns of X and Y with pairwise dependence statistics as edge features.
-
-    Edge ``(a, b)`` carries the row-means of the products f_p(z_a) f_q(z_b) of the basis features of the two
-    columns' normal scores (their correlation among them), whether a and b are on the same side, and whether
-    a == b. The layers are
-    equivariant to permuting columns inside X and inside Y and to swapping the two sides, because the only
-    side information is the symmetric same-side flag.
-    """
-
-    def __init__(self, dim: int, heads: int, num_layers: int) -> None:
-        super().__init__()
-        self.heads = heads
-        self.edge = nn.Sequential(nn.Linear(9 + 2, dim), nn.GELU(), nn.Linear(dim, dim))
-        self.init_node = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, dim))
-        self.edge_bias = nn.ModuleList([nn.Linear(dim, heads) for _ in range(num_layers)])
-        self.layers = nn.ModuleList([MAB(dim, heads) for _ in range(num_layers)])
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(
-        self, z: torch.Tensor, row_mask: torch.Tensor, col_mask: torch.Tensor, same_side: torch.Tensor
-    ) -> torch.Tensor:
-        """z ``(B, n, C)`` normal scores, col_mask ``(B, C)``, same_side ``(C, C)``.
-
-        Returns column tokens ``(B, C, D)`` and edge embeddings ``(B, C, C, D)``.
-        """
-        b, n, c = z.shape
-        n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1, 1, 1)
-        basis = basis_features(z) * row_mask.to(z.dtype).view(b, n, 1, 1)  # (B, n, C, 3)
-        # Co-moments E[f_p(z_a) f_q(z_b)] of the basis features over rows: (B, C, C, 3, 3) -> (B, C, C, 9).
-        stats = (torch.einsum("bnap,bncq->bacpq", basis, basis) / n_valid).reshape(b, c, c, 9)
-        eye = torch.eye(c, dtype=z.dtype, device=z.device)
-        flags = torch.stack([same_side.to(z.dtype), eye], -1).expand(b, c, c, 2)
-        edges = self.edge(torch.cat([stats, flags], -1))  # (B, C, C, D)
-        pair = (col_mask.unsqueeze(2) & col_mask.unsqueeze(1)).to(z.dtype).unsqueeze(-1)
-        # Initial column token: the mean of its edge embeddings over the real columns.
-        h = self.init_node((edges * pair).sum(2) / pair.sum(2).clamp(min=1))  # (B, C, D)
-        for layer, to_bias in zip(self.layers, self.edge_bias, strict=True):
-            bias = to_bias(edges).permute(0, 3, 1, 2)  # (B, H, C, C)
-            h = layer(h, h, key_mask=col_mask, bias=bias)
-        return self.norm(h), edges
 
 
 class MonotoneQuantileHead(nn.Module):

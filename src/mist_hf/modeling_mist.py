@@ -18,12 +18,9 @@ from transformers.utils import ModelOutput
 from .configuration_mist import MistConfig
 from .layers import (
     ISAB,
-    MAB,
     PMA,
-    ColumnEncoder,
     MonotoneQuantileHead,
     RowEncoder,
-    basis_features,
     log_space_to_mi,
     normal_scores,
     pinball_loss,
@@ -34,14 +31,16 @@ from .layers import (
 
 @dataclass
 class MistOutput(ModelOutput):
-    """Output of :class:`MistModel`.
+    """Output of :class:`MistModel`, for a batch of B samples and Q quantile levels.
 
     Attributes:
-        loss: scalar training loss, present when ``labels`` are given (pinball over sampled levels in log1p
-            space while training, over ``config.quantile_levels`` in eval mode; or the median's squared error).
-        mi: ``(B,)`` point estimate of I(X; Y) in nats: the median (the quantile at level 0.5).
-        quantiles: ``(B, Q)`` MI quantiles in nats at ``quantile_levels``; non-decreasing along Q, all >= 0.
-        quantile_levels: ``(Q,)`` the levels of ``quantiles``, in (0, 1).
+        loss: ``()`` scalar training loss, present only when ``labels`` are given: the pinball loss in log1p space
+            over levels drawn per sample in train mode and over ``quantile_levels`` in eval mode, or, with
+            ``config.loss="mse"``, the median's squared error in nats.
+        mi: ``(B,)`` point estimate of I(X; Y) in nats: the median (the quantile at level 0.5), whatever levels
+            were requested.
+        quantiles: ``(B, Q)`` MI quantiles in nats at ``quantile_levels``; non-decreasing in the level, all >= 0.
+        quantile_levels: ``(Q,)`` the levels of ``quantiles``, in (0, 1), in the dtype of ``x``.
     """
 
     loss: torch.Tensor | None = None
@@ -71,139 +70,29 @@ class MistPreTrainedModel(PreTrainedModel):
             init.normal_(module.inducing, std=1.0)
         elif isinstance(module, PMA):
             init.normal_(module.seeds, std=1.0)
-        elif isinstance(module, AxialEncoder):
-            init.zeros_(module.side_bias)
-
-
-class AxialEncoder(nn.Module):
-    """Tokens are matrix entries; attention over columns inside each row alternates with induced attention over
-    rows inside each column. Swap- and column-equivariant: the only side information is a learned per-head bias
-    for same-side versus cross-side pairs of columns."""
-
-    def __init__(self, config: MistConfig) -> None:
-        super().__init__()
-        dim, heads = config.column_size, config.num_heads
-        self.embed = nn.Sequential(nn.Linear(3, dim), nn.GELU(), nn.Linear(dim, dim))
-        self.side_bias = nn.Parameter(torch.zeros(config.num_row_layers, heads, 2))
-        self.column_layers = nn.ModuleList([MAB(dim, heads) for _ in range(config.num_row_layers)])
-        self.row_layers = nn.ModuleList([ISAB(dim, heads, config.num_inducing) for _ in range(config.num_row_layers)])
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, z, row_mask, col_mask, same_side):  # -> (B, C, D) column summaries
-        b, n, c = z.shape
-        h = self.embed(basis_features(z))  # (B, n, C, D)
-        d = h.shape[-1]
-        cols = col_mask.unsqueeze(1).expand(b, n, c).reshape(b * n, c)
-        rows = row_mask.unsqueeze(1).expand(b, c, n).reshape(b * c, n)
-        for i, (col_layer, row_layer) in enumerate(zip(self.column_layers, self.row_layers, strict=True)):
-            bias = self.side_bias[i][:, same_side.long()].unsqueeze(0)  # (1, H, C, C)
-            h = col_layer(h.reshape(b * n, c, d), h.reshape(b * n, c, d), key_mask=cols, bias=bias).view(b, n, c, d)
-            h = row_layer(h.transpose(1, 2).reshape(b * c, n, d), rows).view(b, c, n, d).transpose(1, 2)
-        weights = row_mask.to(z.dtype).view(b, n, 1, 1)
-        return self.norm((h * weights).sum(1) / weights.sum(1).clamp(min=1))
 
 
 class MistModel(MistPreTrainedModel):
     """MIST: I(X; Y) quantiles from a sample, in one forward pass.
 
-    The two orders (X, Y) and (Y, X) are encoded and their log-space quantile functions averaged, so the output
-    is exactly symmetric under swapping X and Y. Row order never matters (set encoders with masks). Column order
-    inside X or inside Y does not matter either: by canonical ordering for ``encoder="rows"`` (``sort_columns``),
-    by construction for ``"colrow"`` and ``"axial"``.
+    Each row becomes ``[z_x | mask_x | z_y | mask_y]`` (normal scores of each side zero-padded to ``max_dim``, with
+    the column masks), an MLP maps it to a token, and induced attention over the rows pools the tokens into one
+    vector per sample; a monotone head turns that vector, with log n and the two dims, into a quantile function.
+
+    Symmetry in X and Y: with ``symmetrize="average"`` both orders (X, Y) and (Y, X) are encoded and their
+    log-space quantile functions averaged, which is exact; with ``"canonical"`` one pass reads the sides in a
+    canonical order (:func:`canonical_swap`), exact except for exact ties of its statistic. Row order never
+    matters (set encoder with masks). Column order inside X or inside Y does not matter with ``sort_columns``
+    (:func:`sort_columns`, exact except for exact ties of its key).
     """
 
     def __init__(self, config: MistConfig) -> None:
         super().__init__(config)
-        dh, dc = config.hidden_size, config.column_size
-        if config.encoder == "colrow":
-            self.column_encoder = ColumnEncoder(dc, config.num_heads, config.num_column_layers)
-            self.coefficients = nn.Linear(dc, 3 * dh)  # per-column weights of the basis features
-            if config.num_pair_forms:
-                self.pair_weights = nn.Linear(dc, config.num_pair_forms)  # edge -> weight in each quadratic form
-            self.row_in = nn.Sequential(nn.Linear(2 * dh + 3 * config.num_pair_forms, dh), nn.GELU(), nn.Linear(dh, dh))
-            self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-            features = dh + 2 * dc
-        elif config.encoder == "rows":
-            self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
-            self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-            features = dh
-        else:
-            self.axial = AxialEncoder(config)
-            features = 2 * dc
-        self.head = MonotoneQuantileHead(features + 3, config.num_basis)
+        dh = config.hidden_size
+        self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
+        self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
+        self.head = MonotoneQuantileHead(dh + 3, config.num_basis)  # + log n and the two dims
         self.post_init()
-
-    # ---- encoders: each returns the head's input for both orders, shape (2, B, F) ------------------------
-    def _encode_colrow(self, z, row_mask, x_mask, y_mask, same_side):
-        b, _, c = z.shape
-        dx = x_mask.shape[1]
-        col_mask = torch.cat([x_mask, y_mask], 1)
-        u, edges = self.column_encoder(z, row_mask, col_mask, same_side)  # (B, C, Dc), (B, C, C, Dc)
-        coef = self.coefficients(u).view(b, c, 3, -1) * col_mask.to(z.dtype).view(b, c, 1, 1)
-        basis = basis_features(z)  # (B, n, C, 3)
-        scale_x = x_mask.sum(1).clamp(min=1).to(z.dtype).rsqrt().view(b, 1, 1)
-        scale_y = y_mask.sum(1).clamp(min=1).to(z.dtype).rsqrt().view(b, 1, 1)
-        part_x = torch.einsum("bnap,bapd->bnd", basis[:, :, :dx], coef[:, :dx]) * scale_x  # (B, n, Dh)
-        part_y = torch.einsum("bnap,bapd->bnd", basis[:, :, dx:], coef[:, dx:]) * scale_y
-        if not self.config.num_pair_forms:
-            tokens = torch.stack(
-                [self.row_in(torch.cat([part_x, part_y], -1)), self.row_in(torch.cat([part_y, part_x], -1))]
-            )
-            pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
-            return self._with_columns(pooled, u, x_mask, y_mask), _both_orders(b, z.device)
-        # Quadratic forms z_S^T W_k z_T per row, with W_k[a, c] read off edge (a, c): (B, n, K) per block.
-        pair = (col_mask.unsqueeze(2) & col_mask.unsqueeze(1)).to(z.dtype)
-        w = (self.pair_weights(edges) * pair.unsqueeze(-1)).permute(0, 3, 1, 2)  # (B, K, C, C)
-        zx, zy = z[:, :, :dx], z[:, :, dx:]
-        tx = torch.einsum("bna,bkac->bnkc", zx, w[:, :, :dx])  # (B, n, K, C)
-        ty = torch.einsum("bna,bkac->bnkc", zy, w[:, :, dx:])
-        nx, ny = x_mask.sum(1).to(z.dtype).view(b, 1, 1), y_mask.sum(1).to(z.dtype).view(b, 1, 1)
-        q_xx = (tx[..., :dx] * zx.unsqueeze(2)).sum(-1) / nx
-        q_xy = (tx[..., dx:] * zy.unsqueeze(2)).sum(-1) / (nx * ny).sqrt()
-        q_yx = (ty[..., :dx] * zx.unsqueeze(2)).sum(-1) / (nx * ny).sqrt()
-        q_yy = (ty[..., dx:] * zy.unsqueeze(2)).sum(-1) / ny
-        tokens = torch.stack(
-            [
-                self.row_in(torch.cat([part_x, part_y, q_xy, q_xx, q_yy], -1)),
-                self.row_in(torch.cat([part_y, part_x, q_yx, q_yy, q_xx], -1)),
-            ]
-        )
-        pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
-        return self._with_columns(pooled, u, x_mask, y_mask), _both_orders(b, z.device)
-
-    @staticmethod
-    def _with_columns(pooled, u, x_mask, y_mask):
-        """Append the mean column token of each side, in the order of each pass: ``(2, B, F) -> (2, B, F + 2 Dc)``."""
-        dx = x_mask.shape[1]
-        u_x, u_y = _masked_mean(u[:, :dx], x_mask), _masked_mean(u[:, dx:], y_mask)
-        return torch.cat([pooled, torch.stack([torch.cat([u_x, u_y], -1), torch.cat([u_y, u_x], -1)])], -1)
-
-    def _encode_rows(self, z, row_mask, x_mask, y_mask, same_side):
-        b, n, _ = z.shape
-        dx, dm = x_mask.shape[1], self.config.max_dim
-        if self.config.sort_columns:
-            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask)
-        zx = nn.functional.pad(z[:, :, :dx], (0, dm - dx))
-        zy = nn.functional.pad(z[:, :, dx:], (0, dm - z.shape[2] + dx))
-        mx = nn.functional.pad(x_mask.to(z.dtype), (0, dm - dx)).unsqueeze(1).expand(b, n, dm)
-        my = nn.functional.pad(y_mask.to(z.dtype), (0, dm - y_mask.shape[1])).unsqueeze(1).expand(b, n, dm)
-        if self.config.symmetrize == "canonical":
-            swap = canonical_swap(z, row_mask, x_mask, y_mask).view(b, 1, 1)  # one pass, sides in canonical order
-            first = torch.cat([torch.where(swap, zy, zx), torch.where(swap, my, mx)], -1)
-            second = torch.cat([torch.where(swap, zx, zy), torch.where(swap, mx, my)], -1)
-            tokens = self.row_in(torch.cat([first, second], -1)).unsqueeze(0)
-            return self.row_encoder(tokens[0], row_mask).unsqueeze(0), swap.view(1, b)
-        tokens = torch.stack(
-            [self.row_in(torch.cat([zx, mx, zy, my], -1)), self.row_in(torch.cat([zy, my, zx, mx], -1))]
-        )
-        return self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1), _both_orders(b, z.device)
-
-    def _encode_axial(self, z, row_mask, x_mask, y_mask, same_side):
-        dx = x_mask.shape[1]
-        u = self.axial(z, row_mask, torch.cat([x_mask, y_mask], 1), same_side)
-        u_x, u_y = _masked_mean(u[:, :dx], x_mask), _masked_mean(u[:, dx:], y_mask)
-        feats = torch.stack([torch.cat([u_x, u_y], -1), torch.cat([u_y, u_x], -1)])
-        return feats, _both_orders(z.shape[0], z.device)
 
     def forward(
         self,
@@ -234,26 +123,46 @@ class MistModel(MistPreTrainedModel):
 
         Example::
 
-            >>> model = MistModel(MistConfig(hidden_size=32, column_size=16))
+            >>> model = MistModel(MistConfig(hidden_size=32))
             >>> out = model(torch.randn(2, 100, 3), torch.randn(2, 100, 1))
             >>> out.quantiles.shape
             torch.Size([2, 5])
         """
+        row_mask, x_mask, y_mask = self._masks(x, y, row_mask, x_mask, y_mask)
+        levels = self._levels(quantile_levels, x)
+        z = self._front_end(x, y, row_mask, x_mask, y_mask, soft_ranks)
+        feats = self._encode(z, row_mask, x_mask, y_mask)
+        log_q = self._log_quantiles(feats, levels)
+        median = log_space_to_mi(self._log_quantiles(feats, levels.new_tensor([0.5])))[:, 0]
+        loss = None if labels is None else self._loss(feats, log_q, median, labels, levels)
+        return MistOutput(loss=loss, mi=median, quantiles=log_space_to_mi(log_q), quantile_levels=levels)
+
+    # ---- the steps of forward ----------------------------------------------------------------------------
+    @staticmethod
+    def _masks(x, y, row_mask, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Checks that x and y share rows; returns bool masks ``(B, n)``, ``(B, dx)``, ``(B, dy)``, all-True where
+        not given."""
         b, n, dx = x.shape
-        dy = y.shape[-1]
         if y.shape[:2] != (b, n):
             raise ValueError(f"x and y must share batch and row dims, got {tuple(x.shape)} and {tuple(y.shape)}")
-        device = x.device
-        row_mask = torch.ones(b, n, dtype=torch.bool, device=device) if row_mask is None else row_mask.bool()
-        x_mask = torch.ones(b, dx, dtype=torch.bool, device=device) if x_mask is None else x_mask.bool()
-        y_mask = torch.ones(b, dy, dtype=torch.bool, device=device) if y_mask is None else y_mask.bool()
+
+        def real(mask: torch.Tensor | None, *shape: int) -> torch.Tensor:
+            return torch.ones(*shape, dtype=torch.bool, device=x.device) if mask is None else mask.bool()
+
+        return real(row_mask, b, n), real(x_mask, b, dx), real(y_mask, b, y.shape[-1])
+
+    def _levels(self, quantile_levels, x: torch.Tensor) -> torch.Tensor:
+        """The requested levels (default ``config.quantile_levels``) as a ``(Q,)`` tensor; checks they lie in (0, 1)."""
         levels = self.config.quantile_levels if quantile_levels is None else quantile_levels
-        levels = torch.as_tensor(levels, dtype=x.dtype, device=device).reshape(-1)
+        levels = torch.as_tensor(levels, dtype=x.dtype, device=x.device).reshape(-1)
         if levels.numel() == 0 or not bool(((levels > 0) & (levels < 1)).all()):
             raise ValueError(f"quantile_levels must be non-empty and lie in (0, 1), got {levels.tolist()}")
+        return levels
 
+    def _front_end(self, x, y, row_mask, x_mask, y_mask, soft_ranks: bool | None) -> torch.Tensor:
+        """``(B, n, dx + dy)`` per-column scores of ``[x | y]``: normal scores (smooth ones when ``soft_ranks``)
+        with ``copula``, standardised values without; 0 at padded rows and columns."""
         v = torch.cat([x, y], -1)
-        col_mask = torch.cat([x_mask, y_mask], 1)
         if soft_ranks is None:
             soft_ranks = torch.is_grad_enabled() and (x.requires_grad or y.requires_grad)
         if not self.config.copula:
@@ -262,33 +171,68 @@ class MistModel(MistPreTrainedModel):
             z = soft_normal_scores(v, row_mask, self.config.soft_rank_temperature)
         else:
             z = normal_scores(v, row_mask)
-        z = z * col_mask.unsqueeze(1).to(z.dtype)
-        side = torch.cat([torch.zeros(dx, device=device), torch.ones(dy, device=device)])
-        same_side = side.unsqueeze(0) == side.unsqueeze(1)  # (C, C)
+        return z * torch.cat([x_mask, y_mask], 1).unsqueeze(1).to(z.dtype)
 
-        encode = {"colrow": self._encode_colrow, "rows": self._encode_rows, "axial": self._encode_axial}
-        # feats (P, B, F) for P passes; swapped (P, B) says which pass read Y as the first side.
-        feats, swapped = encode[self.config.encoder](z, row_mask, x_mask, y_mask, same_side)
-        passes = feats.shape[0]
-        feats = torch.cat([feats, _size_features(row_mask, x_mask, y_mask, swapped, z.dtype)], -1)
+    def _encode(self, z, row_mask, x_mask, y_mask) -> torch.Tensor:
+        """The head's input for each pass, ``(P, B, hidden_size + 3)``: P = 2 passes (X, Y) then (Y, X) with
+        ``symmetrize="average"``, one pass in the canonical side order with ``"canonical"``."""
+        if self.config.sort_columns:
+            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask)
+        zx, mx, zy, my = self._pad_sides(z, x_mask, y_mask)
+        b = z.shape[0]
+        if self.config.symmetrize == "canonical":
+            swap = canonical_swap(z, row_mask, x_mask, y_mask).view(b, 1, 1)
+            first = torch.where(swap, zy, zx), torch.where(swap, my, mx)
+            second = torch.where(swap, zx, zy), torch.where(swap, mx, my)
+            pooled = self.row_encoder(self._row_tokens(*first, *second), row_mask).unsqueeze(0)
+            swapped = swap.view(1, b)
+        else:
+            tokens = torch.stack([self._row_tokens(zx, mx, zy, my), self._row_tokens(zy, my, zx, mx)])
+            pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
+            swapped = torch.tensor([False, True], device=z.device).view(2, 1).expand(2, b)
+        return torch.cat([pooled, self._size_features(row_mask, x_mask, y_mask, swapped, z.dtype)], -1)
 
-        def log_quantiles(taus: torch.Tensor) -> torch.Tensor:  # (B, Q), averaged over the passes
-            taus = taus.repeat(passes, 1) if taus.dim() == 2 else taus
-            return self.head(feats.flatten(0, 1), taus).view(passes, b, -1).mean(0)
+    def _pad_sides(self, z, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Scores and column masks of each side zero-padded to ``max_dim``: ``zx, mx, zy, my``, each
+        ``(B, n, max_dim)``."""
+        b, n, _ = z.shape
+        dx, dm = x_mask.shape[1], self.config.max_dim
+        zx = nn.functional.pad(z[:, :, :dx], (0, dm - dx))
+        zy = nn.functional.pad(z[:, :, dx:], (0, dm - z.shape[2] + dx))
+        mx = nn.functional.pad(x_mask.to(z.dtype), (0, dm - dx)).unsqueeze(1).expand(b, n, dm)
+        my = nn.functional.pad(y_mask.to(z.dtype), (0, dm - y_mask.shape[1])).unsqueeze(1).expand(b, n, dm)
+        return zx, mx, zy, my
 
-        log_q = log_quantiles(levels)
-        median = log_space_to_mi(log_quantiles(torch.tensor([0.5], dtype=x.dtype, device=device)))[:, 0]
-        loss = None
-        if labels is not None:
-            labels = labels.to(x.dtype).reshape(b)
-            if self.config.loss == "mse":
-                loss = ((median - labels) ** 2).mean()
-            elif self.training:
-                taus = torch.rand(b, self.config.num_train_quantiles, device=device, dtype=x.dtype) * 0.98 + 0.01
-                loss = pinball_loss(nn.functional.softplus(log_quantiles(taus)), torch.log1p(labels), taus)
-            else:
-                loss = pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), levels)
-        return MistOutput(loss=loss, mi=median, quantiles=log_space_to_mi(log_q), quantile_levels=levels)
+    def _row_tokens(self, z_first, m_first, z_second, m_second) -> torch.Tensor:
+        """``(B, n, hidden_size)``: one token per row of ``[z_first | m_first | z_second | m_second]``."""
+        return self.row_in(torch.cat([z_first, m_first, z_second, m_second], -1))
+
+    def _size_features(self, row_mask, x_mask, y_mask, swapped: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """``(P, B, 3)``: ``log n / log max_n`` and the dims of the first and second side of each pass over
+        ``max_dim``; ``swapped`` ``(P, B)`` says which passes read Y first."""
+        log_n = torch.log(row_mask.sum(1).to(dtype).clamp(min=1)) / math.log(self.config.max_n)
+        dx = x_mask.sum(1).to(dtype) / self.config.max_dim
+        dy = y_mask.sum(1).to(dtype) / self.config.max_dim
+        first, second = torch.where(swapped, dy, dx), torch.where(swapped, dx, dy)
+        return torch.stack([log_n.expand_as(first), first, second], -1)
+
+    def _log_quantiles(self, feats: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+        """Log-space quantiles ``(B, Q)`` at ``taus`` ``(Q,)`` or ``(B, Q)``, averaged over the passes of ``feats``."""
+        passes, b = feats.shape[:2]
+        taus = taus.repeat(passes, 1) if taus.dim() == 2 else taus
+        return self.head(feats.flatten(0, 1), taus).view(passes, b, -1).mean(0)
+
+    def _loss(self, feats, log_q, median, labels: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        """The scalar loss against ``labels`` ``(B,)`` in nats (see :class:`MistOutput`)."""
+        b = feats.shape[1]
+        labels = labels.to(levels.dtype).reshape(b)
+        if self.config.loss == "mse":
+            return ((median - labels) ** 2).mean()
+        if self.training:
+            taus = torch.rand(b, self.config.num_train_quantiles, device=levels.device, dtype=levels.dtype)
+            taus = taus * 0.98 + 0.01
+            return pinball_loss(nn.functional.softplus(self._log_quantiles(feats, taus)), torch.log1p(labels), taus)
+        return pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), levels)
 
 
 def sort_columns(
@@ -313,17 +257,6 @@ def sort_columns(
     return z, torch.gather(x_mask, 1, order_x), torch.gather(y_mask, 1, order_y - dx)
 
 
-def _masked_mean(t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``t`` ``(B, C, D)`` over entries where ``mask`` ``(B, C)`` is True -> ``(B, D)``."""
-    w = mask.to(t.dtype).unsqueeze(-1)
-    return (t * w).sum(1) / w.sum(1).clamp(min=1)
-
-
-def _both_orders(b: int, device: torch.device) -> torch.Tensor:
-    """``(2, B)`` bool: pass 0 reads (X, Y), pass 1 reads (Y, X)."""
-    return torch.tensor([False, True], device=device).view(2, 1).expand(2, b)
-
-
 def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
     """``(B,)`` bool: read Y first. The side with more columns comes first; with equal dims, the sign of
     ``t = mean_i s_x^2 s_y - s_x s_y^2`` (row sums s of normal scores) decides. Swapping X and Y flips both rules,
@@ -336,17 +269,6 @@ def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor
     t = ((sx * sx * sy - sx * sy * sy) * rows).sum(1)
     nx, ny = x_mask.sum(1), y_mask.sum(1)
     return (ny > nx) | ((ny == nx) & (t < 0))
-
-
-def _size_features(
-    row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, swapped: torch.Tensor, dtype: torch.dtype
-) -> torch.Tensor:
-    """``(P, B, 3)``: log n and the dims of the first and second side of each pass (scaled)."""
-    log_n = torch.log(row_mask.sum(1).to(dtype).clamp(min=1)) / math.log(500.0)
-    dx = x_mask.sum(1).to(dtype) / 32.0
-    dy = y_mask.sum(1).to(dtype) / 32.0
-    first, second = torch.where(swapped, dy, dx), torch.where(swapped, dx, dy)
-    return torch.stack([log_n.expand_as(first), first, second], -1)
 
 
 __all__ = ["MistModel", "MistOutput", "MistPreTrainedModel"]
