@@ -102,24 +102,20 @@ def test_load_model_from_folder_and_errors(tiny_model_dir, tmp_path):
 X, Y = data()
 
 
-@pytest.mark.parametrize(
-    "x, y, match",
-    [
-        (np.where(np.arange(240).reshape(120, 2) == 7, np.nan, X), Y, "NaN or infinite"),
-        (X, np.where(np.arange(120).reshape(120, 1) == 3, np.inf, Y), "NaN or infinite"),
-        (X, Y[:100], "same number of rows"),
-        (X[:5], Y[:5], "too small"),
-        (np.random.default_rng(0).normal(size=(120, 33)), Y, "at most 32"),
-        (np.hstack([X, np.ones((120, 1))]), Y, "constant column"),
-        (np.array([["a"] * 2] * 120, dtype=object), Y, "numeric"),
-        (pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), Y, "non-numeric column"),
-        (X.reshape(120, 2, 1), Y, "1-D"),
-        (np.zeros((120, 0)), Y, "no columns"),
-    ],
-)
-def test_bad_input_raises(tiny_model, x, y, match):
-    with pytest.raises(ValueError, match=match):
-        estimate_mi(x, y, tiny_model)
+def test_bad_input_raises_against_the_models_envelope():
+    """Inputs are checked against the model's own ``min_n`` and ``max_dim`` (every rule: test_preprocessing.py)."""
+    from conftest import TINY
+
+    from mist_hf import MistConfig, MistModel
+
+    narrow = MistModel(MistConfig(**TINY, min_n=20, max_dim=2)).eval()
+    with pytest.raises(ValueError, match="n = 15 rows is too small; MIST needs at least 20"):
+        estimate_mi(X[:15], Y[:15], narrow)
+    with pytest.raises(ValueError, match="x has 3 columns; this model accepts at most 2 a side"):
+        estimate_mi(np.hstack([X, Y]), Y, narrow)
+    assert estimate_mi(X[:20], Y[:20], narrow).n == 20
+    with pytest.raises(ValueError, match="x contains NaN or infinite"):
+        estimate_mi_batch([(X, Y), (np.where(X > 1, np.nan, X), Y)], narrow)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +132,8 @@ def test_bad_options_raise(tiny_model, kwargs, match):
         estimate_mi(X, Y, tiny_model, **kwargs)
 
 
-def test_pairwise_needs_two_columns(tiny_model):
+def test_pairwise_needs_two_numeric_columns(tiny_model):
     with pytest.raises(ValueError, match="at least 2 columns"):
         pairwise_mi(X[:, :1], tiny_model)
+    with pytest.raises(ValueError, match="table must be numeric; non-numeric column"):
+        pairwise_mi(pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), tiny_model)

@@ -10,41 +10,13 @@ with exit status 2.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-
-def read_columns(path: Path, names: list[str]) -> np.ndarray:
-    """The named columns of a CSV file as a float64 ``(n, len(names))`` array."""
-    if not path.is_file():
-        raise ValueError(f"no such file: {path}")
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise ValueError(f"{path} is empty") from None
-        missing = [c for c in names if c not in header]
-        if missing:
-            raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
-        index = [header.index(c) for c in names]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            values = []
-            for name, j in zip(names, index, strict=True):
-                cell = row[j].strip() if j < len(row) else ""
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    raise ValueError(f"column {name!r} is not numeric: {cell!r} on line {line}") from None
-            rows.append(values)
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
+from .preprocessing import csv_header, read_columns
 
 
 def _split(spec: str) -> list[str]:
@@ -91,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 lo, hi = est_.interval
                 print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n})")
         else:
-            with args.csv.open(newline="") as handle:
-                header = [h.strip() for h in next(csv.reader(handle), [])]
-            names = _split(args.columns) if args.columns else header
+            names = _split(args.columns) if args.columns else csv_header(args.csv)
             matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
             width = max(len(c) for c in names)
             print(" " * width + " " + " ".join(f"{c:>9}" for c in names))

@@ -1,9 +1,10 @@
 """The everyday API: ``estimate_mi(x, y)`` on numpy, pandas or torch data, batched estimates, pairwise matrices.
 
-Inputs are validated before the model runs (finite, numeric, equal n, n >= the model's ``min_n``, dims within
-``max_dim``, no constant column) and every problem raises ``ValueError`` naming it. Samples larger than the
-model's trained ``max_n`` are handled by seeded subsample-and-aggregate (:func:`estimate_mi` explains).
-In eval mode the model is deterministic, so equal inputs give equal estimates.
+Inputs are validated before the model runs by :func:`mist_hf.preprocessing.validate_pair` (finite, numeric,
+equal n, n >= the model's ``min_n``, dims within ``max_dim``, no constant column) and every problem raises
+``ValueError`` naming it. Samples larger than the model's trained ``max_n`` are handled by seeded
+subsample-and-aggregate (:func:`estimate_mi` explains). In eval mode the model is deterministic, so equal inputs
+give equal estimates.
 
 For gradients, use :func:`mutual_information` (tensors in, a differentiable MI tensor out).
 """
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from .modeling_mist import MistModel
-from .preprocessing import pad_batch
+from .preprocessing import pad_batch, to_matrix, validate_pair
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
@@ -106,68 +107,6 @@ def _resolve_model(model: MistModel | str | os.PathLike | None) -> MistModel:
     return load_model(model)
 
 
-# ---- input validation ------------------------------------------------------------------------------------
-
-
-def _to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
-    """``data`` as a float64 ``(n, d)`` array plus column names; raises ``ValueError`` naming any problem."""
-    columns: list[str] | None = None
-    if isinstance(data, torch.Tensor):
-        data = data.detach().cpu().numpy()
-    elif hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas DataFrame or Series
-        from pandas.api.types import is_numeric_dtype
-
-        frame = data.to_frame() if data.ndim == 1 else data
-        columns = [str(c) for c in frame.columns]
-        bad = [str(c) for c in frame.columns if not is_numeric_dtype(frame[c])]
-        if bad:
-            raise ValueError(f"{name} must be numeric; non-numeric column(s): {', '.join(bad)}")
-        data = frame.to_numpy()
-    try:
-        array = np.asarray(data)
-    except Exception as err:
-        raise ValueError(f"{name} could not be read as an array: {err}") from err
-    if not _numeric_kind(array.dtype):
-        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got shape {array.shape}")
-    columns = columns or [f"{name}[{j}]" for j in range(array.shape[1])]
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} has no columns")
-    bad_rows = ~np.isfinite(array)
-    if bad_rows.any():
-        j = int(np.argwhere(bad_rows)[0][1])
-        raise ValueError(
-            f"{name} contains NaN or infinite values ({int(bad_rows.sum())} of them, first in {columns[j]})"
-        )
-    return array, columns
-
-
-def _numeric_kind(dtype: np.dtype) -> bool:
-    return dtype.kind in "biuf"
-
-
-def validate_pair(x: Any, y: Any, model: MistModel) -> tuple[np.ndarray, np.ndarray]:
-    """Check a sample against the model's input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``."""
-    xa, x_cols = _to_matrix(x, "x")
-    ya, y_cols = _to_matrix(y, "y")
-    if xa.shape[0] != ya.shape[0]:
-        raise ValueError(f"x and y must have the same number of rows (samples), got {xa.shape[0]} and {ya.shape[0]}")
-    config = model.config
-    if xa.shape[0] < config.min_n:
-        raise ValueError(f"n = {xa.shape[0]} rows is too small; MIST needs at least {config.min_n}")
-    for arr, cols, name in ((xa, x_cols, "x"), (ya, y_cols, "y")):
-        if arr.shape[1] > config.max_dim:
-            raise ValueError(f"{name} has {arr.shape[1]} columns; this model accepts at most {config.max_dim} a side")
-        constant = [c for c, j in zip(cols, range(arr.shape[1]), strict=True) if np.ptp(arr[:, j]) == 0]
-        if constant:
-            raise ValueError(f"{name} has constant column(s) carrying no information: {', '.join(constant)}")
-    return xa, ya
-
-
 # ---- estimation ------------------------------------------------------------------------------------------
 
 
@@ -234,7 +173,7 @@ def estimate_mi_batch(
     levels, lo, hi = _levels(confidence, quantile_levels)
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
-        xa, ya = validate_pair(x, y, mist)
+        xa, ya = validate_pair(x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim)
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
         items += [(xa[idx].astype(np.float32), ya[idx].astype(np.float32)) for idx in parts]
         owner += [p] * len(parts)
@@ -318,7 +257,7 @@ def pairwise_mi(
     ``table`` is a 2-D array, tensor or pandas DataFrame; a DataFrame gives a DataFrame labelled by its columns.
     All pairs run in batched forwards. Each column is a 1-D variable (X and Y of one column each).
     """
-    data, _ = _to_matrix(table, "table")
+    data, _ = to_matrix(table, "table")
     d = data.shape[1]
     if d < 2:
         raise ValueError(f"table needs at least 2 columns, got {d}")

@@ -1,14 +1,182 @@
-"""Preparing samples for the model: padding variable-shape samples into one batch with explicit masks.
+"""Input handling below the model: reading tables, coercing samples to matrices, checking a sample against the
+model's input envelope, and padding variable-shape samples into one batch with explicit masks.
 
-Below the model: nothing here imports the modeling code.
+- Reading: :func:`load_table` (``.npy``/``.csv``/``.tsv``/``.txt`` to an ``(n, dim)`` array), :func:`csv_header`
+  and :func:`read_columns` (named columns of a CSV file with a header row).
+- Coercion: :func:`to_matrix` (numpy, pandas, torch or nested lists to float64 ``(n, d)`` plus column names) and
+  :func:`as_table` (array-likes to a finite float64 ``(n, dim)`` table).
+- Validation: :func:`validate_pair` (a sample ``(x, y)`` against ``min_n`` and ``max_dim``).
+- Padding: :func:`pad_batch` (examples to the padded tensors and masks the model takes).
+
+Every problem raises ``ValueError`` (``FileNotFoundError`` for a missing data file) naming it. Nothing here imports
+the modeling code, estimation, training or adaptation: only numpy, torch and the standard library (pandas only when
+a DataFrame or Series is passed).
 """
 
 from __future__ import annotations
 
+import csv
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+# ---- reading tables ------------------------------------------------------------------------------------------
+
+
+def load_table(path: str | os.PathLike) -> np.ndarray:
+    """Read a numeric table of shape ``(n, dim)`` from ``.npy``, or from ``.csv``/``.tsv``/``.txt`` (a header row
+    of column names is skipped). Raises ``FileNotFoundError`` or ``ValueError`` with the reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such data file: {path}")
+    if path.suffix == ".npy":
+        a = np.load(path, allow_pickle=False)
+    elif path.suffix in (".csv", ".tsv", ".txt"):
+        delimiter = "\t" if path.suffix == ".tsv" else ("," if path.suffix == ".csv" else None)
+        try:
+            a = np.loadtxt(path, delimiter=delimiter, ndmin=2)
+        except ValueError:
+            try:
+                a = np.loadtxt(path, delimiter=delimiter, ndmin=2, skiprows=1)
+            except ValueError as err:
+                raise ValueError(f"{path} is not a numeric table: {err}") from err
+    else:
+        raise ValueError(f"unsupported data file {path}; use .npy, .csv, .tsv or .txt")
+    if not np.issubdtype(a.dtype, np.number):
+        raise ValueError(f"{path} is not numeric (dtype {a.dtype})")
+    return as_table(a, str(path))
+
+
+def _header(reader: Iterator[list[str]]) -> list[str] | None:
+    """The stripped first row of a CSV reader, ``None`` when there is none."""
+    row = next(reader, None)
+    return None if row is None else [h.strip() for h in row]
+
+
+def csv_header(path: str | os.PathLike) -> list[str]:
+    """The column names in the header row of a CSV file (``[]`` for an empty file); ``OSError`` if unreadable."""
+    with Path(path).open(newline="") as handle:
+        return _header(csv.reader(handle)) or []
+
+
+def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
+    """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = _header(reader)
+        if header is None:
+            raise ValueError(f"{path} is empty")
+        missing = [c for c in names if c not in header]
+        if missing:
+            raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
+        index = [header.index(c) for c in names]
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            values = []
+            for name, j in zip(names, index, strict=True):
+                cell = row[j].strip() if j < len(row) else ""
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    raise ValueError(f"column {name!r} is not numeric: {cell!r} on line {line}") from None
+            rows.append(values)
+    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
+
+
+# ---- coercion ------------------------------------------------------------------------------------------------
+
+
+def as_table(data: Any, name: str) -> np.ndarray:
+    """``data`` as a finite float64 ``(n, dim)`` array (a 1-D array becomes one column); ``ValueError`` otherwise."""
+    a = np.asarray(data, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (n, dim), got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def _numeric_kind(dtype: np.dtype) -> bool:
+    return dtype.kind in "biuf"
+
+
+def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
+    """``data`` as a float64 ``(n, d)`` array plus column names; raises ``ValueError`` naming any problem.
+
+    ``data`` is a numpy array, a pandas DataFrame or Series (its column names are kept), a torch tensor or a nested
+    list, of shape ``(n,)`` or ``(n, d)``. Columns without names are called ``name[j]``.
+    """
+    columns: list[str] | None = None
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    elif hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas DataFrame or Series
+        from pandas.api.types import is_numeric_dtype
+
+        frame = data.to_frame() if data.ndim == 1 else data
+        columns = [str(c) for c in frame.columns]
+        bad = [str(c) for c in frame.columns if not is_numeric_dtype(frame[c])]
+        if bad:
+            raise ValueError(f"{name} must be numeric; non-numeric column(s): {', '.join(bad)}")
+        data = frame.to_numpy()
+    try:
+        array = np.asarray(data)
+    except Exception as err:
+        raise ValueError(f"{name} could not be read as an array: {err}") from err
+    if not _numeric_kind(array.dtype):
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got shape {array.shape}")
+    columns = columns or [f"{name}[{j}]" for j in range(array.shape[1])]
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    bad_rows = ~np.isfinite(array)
+    if bad_rows.any():
+        j = int(np.argwhere(bad_rows)[0][1])
+        raise ValueError(
+            f"{name} contains NaN or infinite values ({int(bad_rows.sum())} of them, first in {columns[j]})"
+        )
+    return array, columns
+
+
+# ---- validation ----------------------------------------------------------------------------------------------
+
+
+def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check a sample against the input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``.
+
+    The envelope (a model config's ``min_n`` and ``max_dim``): numeric and finite (see :func:`to_matrix`), equal n
+    for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column.
+    """
+    xa, x_cols = to_matrix(x, "x")
+    ya, y_cols = to_matrix(y, "y")
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows (samples), got {xa.shape[0]} and {ya.shape[0]}")
+    if xa.shape[0] < min_n:
+        raise ValueError(f"n = {xa.shape[0]} rows is too small; MIST needs at least {min_n}")
+    for arr, cols, name in ((xa, x_cols, "x"), (ya, y_cols, "y")):
+        if arr.shape[1] > max_dim:
+            raise ValueError(f"{name} has {arr.shape[1]} columns; this model accepts at most {max_dim} a side")
+        constant = [c for c, j in zip(cols, range(arr.shape[1]), strict=True) if np.ptp(arr[:, j]) == 0]
+        if constant:
+            raise ValueError(f"{name} has constant column(s) carrying no information: {', '.join(constant)}")
+    return xa, ya
+
+
+# ---- padding -------------------------------------------------------------------------------------------------
 
 
 def _as_2d(example: dict[str, Any], key: str) -> np.ndarray:

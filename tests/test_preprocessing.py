@@ -1,0 +1,225 @@
+"""mist_hf.preprocessing: reading tables and CSV columns, coercing every input type, checking a sample against the
+input envelope (each rule fails loudly), padding with explicit masks, and imports that stay below the model."""
+
+import ast
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import mist_hf.preprocessing
+from mist_hf.preprocessing import as_table, csv_header, load_table, pad_batch, read_columns, to_matrix, validate_pair
+
+
+def table(n=300, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.lognormal(0, 0.3, size=(n, d))
+
+
+# ---- imports -------------------------------------------------------------------------------------------------
+
+
+def test_imports_only_numpy_torch_pandas_and_the_standard_library():
+    tree = ast.parse(Path(mist_hf.preprocessing.__file__).read_text())
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"relative import from .{node.module}: preprocessing must not import the package"
+            roots.add(node.module.split(".")[0])
+    assert roots - set(sys.stdlib_module_names) <= {"numpy", "torch", "pandas"}, roots
+
+
+# ---- reading tables ------------------------------------------------------------------------------------------
+
+
+def test_load_table(tmp_path):
+    data = table(d=3)
+    np.save(tmp_path / "a.npy", data)
+    np.testing.assert_array_equal(load_table(tmp_path / "a.npy"), data)
+    np.savetxt(tmp_path / "a.csv", data, delimiter=",", header="p,q,r", comments="")
+    np.testing.assert_allclose(load_table(tmp_path / "a.csv"), data, rtol=1e-6)
+    np.savetxt(tmp_path / "a.tsv", data, delimiter="\t")
+    np.testing.assert_allclose(load_table(str(tmp_path / "a.tsv")), data, rtol=1e-6)
+    np.savetxt(tmp_path / "b.txt", data)
+    assert load_table(tmp_path / "b.txt").shape == data.shape
+    np.save(tmp_path / "v.npy", data[:, 0])
+    np.testing.assert_array_equal(load_table(tmp_path / "v.npy"), data[:, :1])  # 1-D: one column
+
+
+def test_load_table_rejects_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such data file"):
+        load_table(tmp_path / "missing.csv")
+    (tmp_path / "a.parquet").write_text("x")
+    with pytest.raises(ValueError, match="unsupported"):
+        load_table(tmp_path / "a.parquet")
+    (tmp_path / "words.csv").write_text("a,b\nx,y\nz,w\n")
+    with pytest.raises(ValueError, match="not a numeric table"):
+        load_table(tmp_path / "words.csv")
+    np.save(tmp_path / "s.npy", np.array([["a", "b"]] * 30))
+    with pytest.raises(ValueError, match="is not numeric"):
+        load_table(tmp_path / "s.npy")
+    (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        load_table(tmp_path / "nan.csv")
+    np.save(tmp_path / "cube.npy", np.zeros((4, 5, 6)))
+    with pytest.raises(ValueError, match="2-D"):
+        load_table(tmp_path / "cube.npy")
+
+
+def test_as_table():
+    np.testing.assert_array_equal(as_table([1, 2, 3], "v"), [[1.0], [2.0], [3.0]])
+    assert as_table(np.ones((4, 2), np.float32), "m").dtype == np.float64
+    with pytest.raises(ValueError, match=r"m must be a 2-D array \(n, dim\)"):
+        as_table(np.zeros((2, 2, 2)), "m")
+    with pytest.raises(ValueError, match="m contains NaN or infinite values"):
+        as_table([[1.0, np.inf]], "m")
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text(" a , b,label\n1,2,x\n\n3.5,-4,y\n")
+    return path
+
+
+def test_read_columns_and_header(csv_file):
+    assert csv_header(csv_file) == ["a", "b", "label"]
+    data = read_columns(csv_file, ["b", "a"])
+    np.testing.assert_array_equal(data, [[2.0, 1.0], [-4.0, 3.5]])  # named order, blank lines skipped
+    assert data.dtype == np.float64
+    assert read_columns(str(csv_file), ["a"]).shape == (2, 1)
+
+
+def test_read_columns_and_header_reject_bad_files(csv_file, tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        read_columns(tmp_path / "none.csv", ["a"])
+    with pytest.raises(OSError, match="No such file"):
+        csv_header(tmp_path / "none.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        read_columns(tmp_path / "empty.csv", ["a"])
+    assert csv_header(tmp_path / "empty.csv") == []
+    with pytest.raises(ValueError, match=r"column\(s\) not in data.csv: zzz \(it has: a, b, label\)"):
+        read_columns(csv_file, ["a", "zzz"])
+    with pytest.raises(ValueError, match="column 'label' is not numeric: 'x' on line 2"):
+        read_columns(csv_file, ["label"])
+    (tmp_path / "short.csv").write_text("a,b\n1,2\n3\n")
+    with pytest.raises(ValueError, match="column 'b' is not numeric: '' on line 3"):
+        read_columns(tmp_path / "short.csv", ["b"])
+
+
+# ---- coercion ------------------------------------------------------------------------------------------------
+
+
+def test_every_input_type_gives_the_same_matrix():
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    ref, names = to_matrix(x, "x")
+    assert ref.dtype == np.float64 and ref.shape == (20, 2) and names == ["x[0]", "x[1]"]
+    np.testing.assert_array_equal(to_matrix(torch.tensor(x, requires_grad=True), "x")[0], ref)
+    np.testing.assert_array_equal(to_matrix(x.tolist(), "x")[0], ref)
+    frame, frame_names = to_matrix(pd.DataFrame(x, columns=["u", 7]), "x")
+    np.testing.assert_array_equal(frame, ref)
+    assert frame_names == ["u", "7"]
+    series, series_names = to_matrix(pd.Series(x[:, 0], name="s"), "y")
+    np.testing.assert_array_equal(series, ref[:, :1])
+    assert series_names == ["s"]
+    vector, vector_names = to_matrix(np.arange(5, dtype=np.int32), "y")
+    assert vector.shape == (5, 1) and vector.dtype == np.float64 and vector_names == ["y[0]"]
+    assert to_matrix(np.array([True, False]), "b")[0].tolist() == [[1.0], [0.0]]
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (np.array([["a"] * 2] * 12, dtype=object), "t must be numeric, got dtype object"),
+        (np.array([1 + 2j, 3j]), "t must be numeric, got dtype complex"),
+        (pd.DataFrame({"u": [1.0, 2.0], "s": ["z", "w"]}), "non-numeric column"),
+        ([[1.0, 2.0], [3.0]], "could not be read as an array"),
+        (np.zeros((3, 2, 1)), r"t must be 1-D \(n,\) or 2-D \(n, d\), got shape \(3, 2, 1\)"),
+        (np.zeros((3, 0)), "t has no columns"),
+        (np.array([[1.0, 2.0], [np.nan, np.inf]]), r"NaN or infinite values \(2 of them, first in t\[0\]\)"),
+        (pd.DataFrame({"u": [1.0, 2.0], "v": [3.0, -np.inf]}), r"NaN or infinite values \(1 of them, first in v\)"),
+    ],
+)
+def test_to_matrix_rejects_bad_data(data, match):
+    with pytest.raises(ValueError, match=match):
+        to_matrix(data, "t")
+
+
+# ---- validation ----------------------------------------------------------------------------------------------
+
+
+def sample(n=120, dx=2, dy=1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, dx))
+    return x, x[:, :1] + rng.normal(size=(n, dy))
+
+
+X, Y = sample()
+
+
+def test_validate_pair_accepts_the_envelope_edges():
+    x, y = sample(n=10, dx=32, dy=32)
+    xa, ya = validate_pair(x, y, min_n=10, max_dim=32)
+    assert xa.shape == (10, 32) and ya.shape == (10, 32) and xa.dtype == ya.dtype == np.float64
+    np.testing.assert_array_equal(xa, x)
+    xa, ya = validate_pair(pd.Series(X[:, 0]), torch.tensor(Y), min_n=2, max_dim=1)
+    assert xa.shape == ya.shape == (120, 1)
+
+
+@pytest.mark.parametrize(
+    "x, y, match",
+    [
+        (np.where(np.arange(240).reshape(120, 2) == 7, np.nan, X), Y, "x contains NaN or infinite"),
+        (X, np.where(np.arange(120).reshape(120, 1) == 3, np.inf, Y), "y contains NaN or infinite"),
+        (X, Y[:100], r"same number of rows \(samples\), got 120 and 100"),
+        (X[:9], Y[:9], "n = 9 rows is too small; MIST needs at least 10"),
+        (np.random.default_rng(0).normal(size=(120, 33)), Y, "x has 33 columns; this model accepts at most 32 a side"),
+        (X, np.random.default_rng(0).normal(size=(120, 33)), "y has 33 columns; this model accepts at most 32"),
+        (np.hstack([X, np.ones((120, 1))]), Y, r"x has constant column\(s\) carrying no information: x\[2\]"),
+        (X, pd.DataFrame({"c": np.zeros(120)}), r"y has constant column\(s\) carrying no information: c"),
+        (np.array([["a"] * 2] * 120, dtype=object), Y, "x must be numeric"),
+        (pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), Y, "non-numeric column"),
+        (X.reshape(120, 2, 1), Y, "1-D"),
+        (np.zeros((120, 0)), Y, "no columns"),
+    ],
+)
+def test_validate_pair_rejects_samples_outside_the_envelope(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        validate_pair(x, y, min_n=10, max_dim=32)
+
+
+def test_validate_pair_uses_the_given_limits():
+    with pytest.raises(ValueError, match="MIST needs at least 121"):
+        validate_pair(X, Y, min_n=121, max_dim=32)
+    with pytest.raises(ValueError, match="x has 2 columns; this model accepts at most 1 a side"):
+        validate_pair(X, Y, min_n=10, max_dim=1)
+
+
+# ---- padding -------------------------------------------------------------------------------------------------
+
+
+def test_pads_and_builds_masks():
+    a = {"x": np.ones((3, 2), np.float32), "y": np.full((3, 1), 2.0, np.float32), "mi": 0.5}
+    b = {"x": np.arange(5.0).reshape(5, 1), "y": np.zeros((5, 3)), "mi": 1.5}
+    batch = pad_batch([a, b])
+    assert batch["x"].shape == (2, 5, 2) and batch["y"].shape == (2, 5, 3)
+    assert batch["row_mask"].tolist() == [[True] * 3 + [False] * 2, [True] * 5]
+    assert batch["x_mask"].tolist() == [[True, True], [True, False]]
+    assert batch["y_mask"].tolist() == [[True, False, False], [True, True, True]]
+    assert torch.equal(batch["labels"], torch.tensor([0.5, 1.5]))
+    assert torch.equal(batch["x"][1, :, 0], torch.arange(5.0))
+
+
+def test_flat_dataset_layout():
+    row = {"x": list(range(6)), "y": [1.0, 2.0, 3.0], "n": 3, "dim_x": 2, "dim_y": 1, "mi": 0.1}
+    batch = pad_batch([row])
+    assert batch["x"][0].tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    assert torch.equal(batch["labels"], torch.tensor([0.1]))
+    unlabelled = pad_batch([{"x": np.ones((4, 1)), "y": np.ones((4, 2))}])
+    assert "labels" not in unlabelled and unlabelled["x"].dtype == torch.float32
