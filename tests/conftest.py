@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 import pytest
+from helpers import TINY
 
 
 @pytest.fixture(autouse=True)
@@ -15,9 +16,6 @@ def _isolated_hf_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.getbasetemp() / "hf_cache"
     monkeypatch.setenv("HF_DATASETS_CACHE", str(cache / "datasets"))
     yield
-
-
-TINY = dict(hidden_size=16, num_heads=2, num_inducing=4, num_row_layers=1)
 
 
 @pytest.fixture(scope="session")

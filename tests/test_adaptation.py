@@ -5,9 +5,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from test_flows import fitted_pair, imported_modules
+from helpers import fitted_pair, imported_modules
 
-from mist_hf.adaptation import ModalityAdapter, _robust_squash, adapted_examples, pilot_whitening
+from mist_hf.adaptation import ModalityAdapter, _robust_squash, pilot_whitening
+from mist_hf.data import ExampleStream
 from mist_hf.flows import FittedFlow
 from mist_hf.meta import adapted_split, draw_sampler, family_min_dim, generate_example
 
@@ -72,17 +73,16 @@ def test_adapter_save_load(flows, tmp_path):
     np.testing.assert_array_equal(loaded(ex).x, adapter(ex).x)
 
 
-def test_adapted_examples_are_the_split_pushed_through_the_adapter(flows):
+def test_adapted_stream_is_the_split_pushed_through_the_adapter(flows):
     adapter = ModalityAdapter(flows[0], flows[1])
     spec = adapted_split("validation", adapter.dims)
-    got = adapted_examples(spec, adapter, 3, 70)  # crosses a chunk boundary (64 per flow call)
+    stream = ExampleStream(spec, 3, 70, transform=adapter.adapt_many, chunk=64, rank=0, world_size=1)
+    got = list(stream.examples())  # crosses a chunk boundary (64 per flow call)
     want = adapter.adapt_many([generate_example(spec, i) for i in range(3, 70)])
     assert [e.seed for e in got] == [e.seed for e in want] and [e.mi for e in got] == [e.mi for e in want]
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a.x, b.x, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(a.y, b.y, rtol=1e-6, atol=1e-6)
-    tail = adapted_examples(spec, adapter, spec.size - 2, spec.size + 5)  # stop is clipped to the split
-    assert [e.seed for e in tail] == [generate_example(spec, i).seed for i in (spec.size - 2, spec.size - 1)]
     assert adapter.adapt_many([]) == []
 
 

@@ -104,7 +104,7 @@ X, Y = data()
 
 def test_bad_input_raises_against_the_models_envelope():
     """Inputs are checked against the model's own ``min_n`` and ``max_dim`` (every rule: test_preprocessing.py)."""
-    from conftest import TINY
+    from helpers import TINY
 
     from mist_hf import MistConfig, MistModel
 

@@ -2,46 +2,18 @@
 validation rule fails loudly, and importing flows does not import training."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import fitted_pair, imported_modules, target
 
-import mist_hf
 from mist_hf.flows import FittedFlow, FlowConfig, fit_flow, held_out_split
-
-
-def target(n=300, d=3, seed=0):
-    """Skewed, nonlinearly dependent columns: something a per-column map cannot make Gaussian."""
-    rng = np.random.default_rng(seed)
-    r = rng.lognormal(0, 0.3, size=n)
-    cols = [r, r**2 + 0.1 * rng.standard_normal(n), np.sin(r) + 0.2 * rng.standard_normal(n)]
-    return np.stack(cols[:d], axis=1) if d <= 3 else rng.standard_normal((n, d))
-
-
-def fitted_pair():
-    """Flows of X (dim 3) and Y (dim 2), briefly fitted, and the history of X's fit."""
-    fx, hx = fit_flow(target(d=3, seed=0), max_steps=60, seed=0)
-    fy, _ = fit_flow(target(d=2, seed=1), max_steps=60, seed=1)
-    return fx, fy, hx
 
 
 @pytest.fixture(scope="module")
 def flows():
     return fitted_pair()
-
-
-def imported_modules(module: str) -> set[str]:
-    """The modules in ``sys.modules`` after importing ``module`` in a fresh interpreter."""
-    src = str(Path(mist_hf.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    return set(done.stdout.split())
 
 
 def test_importing_flows_does_not_import_training():

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .flows import FittedFlow
-from .meta import Example, SplitSpec, generate_example
+from .meta import Example
 from .samplers import Sampler
 
 
@@ -117,12 +117,3 @@ class ModalityAdapter:
         """Load the two flows written by :meth:`save_pretrained`."""
         path = Path(path)
         return cls(FittedFlow.from_pretrained(path / "x"), FittedFlow.from_pretrained(path / "y"), pilot_size)
-
-
-def adapted_examples(spec: SplitSpec, adapter: ModalityAdapter, start: int = 0, stop: int | None = None) -> list:
-    """Examples ``start..stop-1`` of ``spec`` pushed through ``adapter`` (a list of :class:`Example`)."""
-    stop = spec.size if stop is None else min(stop, spec.size)
-    out: list[Example] = []
-    for lo in range(start, stop, 64):
-        out += adapter.adapt_many([generate_example(spec, i) for i in range(lo, min(lo + 64, stop))])
-    return out
