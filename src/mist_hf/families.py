@@ -40,6 +40,7 @@ from .samplers import (
     AdditiveNoiseSampler,
     DiscreteContinuousSampler,
     GaussianSampler,
+    IndependentSampler,
     LatentStructure,
     RotatedSampler,
     Sampler,
@@ -340,3 +341,11 @@ def _register_builtin_families() -> None:
 
 
 _register_builtin_families()
+register_family(
+    Family(
+        "independent",
+        lambda dim_x, dim_y, rng: IndependentSampler(dim_x, dim_y),  # no parameters: nothing drawn from rng
+        min_dim=1,
+        description="X and Y independent N(0, 1) columns: MI exactly 0 (a control, in no split)",
+    )
+)

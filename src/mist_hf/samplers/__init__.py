@@ -13,6 +13,7 @@ from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
+from .independent import IndependentSampler
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
@@ -25,6 +26,7 @@ __all__ = [
     "AdditiveNoiseSampler",
     "DiscreteContinuousSampler",
     "GaussianSampler",
+    "IndependentSampler",
     "LatentStructure",
     "PlaneSpiral",
     "RotatedSampler",
