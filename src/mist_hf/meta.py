@@ -1,6 +1,7 @@
 """The meta-distribution: a seeded prior over (family, n, dim_x, dim_y, parameters), and the named splits.
 
-A *family* is a string:
+A *family* is a string, defined in the registry :mod:`mist_hf.families` (which also provides
+:func:`validate_family`, :func:`family_min_dim` and :func:`draw_sampler`, re-exported here):
 
 - ``"<normal|student>-<dense|sparse|2pair|lvm>-<transform>"``: a Gaussian or Student-t structure followed by
   an element-wise transform (``base``, ``halfcube``, ``asinh``, ``wiggly``), as in the paper;
@@ -8,10 +9,11 @@ A *family* is a string:
 - ``"discrete"``: integer X, continuous Y (:class:`~mist_hf.samplers.DiscreteContinuousSampler`);
 - ``"rotated-<family>"`` / ``"spiral-<family>"``: random rotations / a radius-dependent rotation inside X and
   inside Y applied to ``<family>``; a bare ``"rotated"`` or ``"spiral"`` draws the base from
-  :data:`PAPER_TRAIN_FAMILIES` for each example.
+  :data:`PAPER_TRAIN_FAMILIES` for each example (this module registers the two, next to that list).
 
 Parameters are drawn from the reference's ranges (see ``shared/reference/paper-facts.md`` section 4); dim_x
-and dim_y are drawn independently unless a split asks for dim_x == dim_y.
+and dim_y are drawn independently unless a split asks for dim_x == dim_y. This module holds the family lists
+that define the splits, the splits, and the generation of examples.
 
 Example ``i`` of a split is a pure function of ``(split seed, i)``: its generator is
 ``numpy.random.default_rng(example_seed(split_seed, i))`` and nothing else is random (grid splits that draw
@@ -27,21 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .samplers import (
-    MAX_DIM,
-    STRUCTURES,
-    TRANSFORMS,
-    AdditiveNoiseSampler,
-    DiscreteContinuousSampler,
-    GaussianSampler,
-    LatentStructure,
-    RotatedSampler,
-    Sampler,
-    SpiralSampler,
-    StudentSampler,
-    TransformedSampler,
-    check_n,
-)
+from .families import WRAPPERS, draw_sampler, family_min_dim, register_family, validate_family
+from .samplers import MAX_DIM, Sampler, check_n
 
 PAPER_TRAIN_FAMILIES: tuple[str, ...] = (
     "normal-dense-base",
@@ -62,6 +51,11 @@ PAPER_TRAIN_FAMILIES: tuple[str, ...] = (
     "additive-wiggly",
 )
 """The reference's 16 training families (``wigglify`` is called ``wiggly`` here)."""
+
+# A bare "rotated" or "spiral" wraps a base drawn from PAPER_TRAIN_FAMILIES. That pool is a split list, which
+# lives here, so the two families are registered here; mist_hf.families cannot import this module.
+for _wrapper in WRAPPERS.values():
+    register_family(_wrapper.over(PAPER_TRAIN_FAMILIES, "the paper's 16 training families"))
 
 EXTRA_TRAIN_FAMILIES: tuple[str, ...] = ("rotated", "discrete")
 """Families beyond the paper that join training."""
@@ -102,90 +96,6 @@ PAPER_N_GRID: tuple[int, ...] = tuple(int(v) for v in np.linspace(10, 500, 20, d
 
 _MAX_INDEX = 2**40
 _MAX_SPLIT_SEED = 2**23  # so that every example seed fits in a signed 64-bit integer
-
-
-# ---- families ----------------------------------------------------------------------------------------
-
-
-def _split_family(family: str) -> tuple[str, str]:
-    head, _, rest = family.partition("-")
-    return head, rest
-
-
-def validate_family(family: str) -> None:
-    """Raise ``ValueError`` if ``family`` is not a valid family string (see the module docstring)."""
-    if not isinstance(family, str):
-        raise ValueError(f"family must be a string, got {family!r}")
-    head, rest = _split_family(family)
-    if family in ("rotated", "spiral", "discrete"):
-        return
-    if head in ("rotated", "spiral") and rest:
-        validate_family(rest)
-        return
-    parts = family.split("-")
-    ok = (
-        len(parts) == 3 and parts[0] in ("normal", "student") and parts[1] in STRUCTURES and parts[2] in TRANSFORMS
-    ) or (len(parts) == 2 and parts[0] == "additive" and parts[1] in TRANSFORMS)
-    if not ok:
-        raise ValueError(
-            f"unknown family {family!r}; expected '<normal|student>-<structure>-<transform>', "
-            "'additive-<transform>', 'discrete', or 'rotated-'/'spiral-' followed by a family"
-        )
-
-
-def family_min_dim(family: str) -> int:
-    """Smallest ``min(dim_x, dim_y)`` a family supports (2 for the 2-pair structure, else 1)."""
-    return 2 if "-2pair-" in f"-{family}-" else 1
-
-
-def draw_sampler(family: str, dim_x: int, dim_y: int, rng: np.random.Generator) -> Sampler:
-    """Draw a sampler of ``family`` with the given dims, its parameters drawn from ``rng``.
-
-    Raises:
-        ValueError: for an unknown family or dims outside ``[1, MAX_DIM]`` (or below the family's minimum).
-    """
-    validate_family(family)
-    if min(dim_x, dim_y) < family_min_dim(family):
-        raise ValueError(f"family {family!r} needs dim_x and dim_y >= {family_min_dim(family)}")
-    head, rest = _split_family(family)
-    if head in ("rotated", "spiral"):
-        if not rest:  # a bare wrapper draws its base from the paper's training families
-            bases = [f for f in PAPER_TRAIN_FAMILIES if family_min_dim(f) <= min(dim_x, dim_y)]
-            rest = bases[int(rng.integers(len(bases)))]
-        base = draw_sampler(rest, dim_x, dim_y, rng)
-        seed = int(rng.integers(2**63))
-        if head == "rotated":
-            return RotatedSampler(base, seed)
-        return SpiralSampler(base, rng.uniform(0.5, 3.0), rng.uniform(0.5, 3.0), seed)
-    if family == "discrete":
-        k = int(rng.integers(1, min(dim_x, dim_y) + 1))
-        levels = rng.integers(2, 11, size=dim_x).tolist()
-        widths = np.exp(rng.uniform(np.log(0.3), np.log(6.0), size=k)).tolist()
-        return DiscreteContinuousSampler(dim_x, dim_y, levels, widths)
-    parts = family.split("-")
-    transform = parts[-1]
-    if parts[0] == "additive":
-        base: Sampler = AdditiveNoiseSampler(dim_x, dim_y, rng.uniform(0.1, 2.0, size=min(dim_x, dim_y)))
-    else:
-        structure = _draw_structure(parts[1], dim_x, dim_y, rng)
-        if parts[0] == "normal":
-            base = GaussianSampler(structure)
-        else:
-            base = StudentSampler(structure, df=rng.uniform(1.0, 10.0))
-    return base if transform == "base" else TransformedSampler(base, transform)
-
-
-def _draw_structure(kind: str, dim_x: int, dim_y: int, rng: np.random.Generator) -> LatentStructure:
-    d = min(dim_x, dim_y)
-    if kind == "dense":
-        return LatentStructure.dense(dim_x, dim_y, rho=rng.uniform(0.0, 0.5))
-    if kind == "sparse":
-        return LatentStructure.sparse(dim_x, dim_y, k=int(rng.integers(1, d + 1)), strength=rng.uniform(0.1, 5.0))
-    if kind == "2pair":
-        return LatentStructure.sparse(dim_x, dim_y, k=2, strength=rng.uniform(0.1, 5.0), kind="2pair")
-    k = int(rng.integers(1, d + 1))
-    alpha, lam, beta, eta = rng.uniform(0, 1), rng.uniform(0.1, 3), rng.uniform(0, 1.5), rng.uniform(0.1, 5)
-    return LatentStructure("lvm", dim_x, dim_y, k=k, alpha=alpha, beta=beta, lam=lam, eta=eta)
 
 
 # ---- splits ------------------------------------------------------------------------------------------

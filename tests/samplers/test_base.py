@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from mist_hf.meta import OOD_HARD_FAMILIES, OOMD_FAMILIES, TRAIN_FAMILIES, draw_sampler
-from mist_hf.samplers import GaussianSampler, LatentStructure, check_dims, check_n, sampler_from_params, standard_normal
+from mist_hf.samplers import (
+    SAMPLER_KINDS,
+    AdditiveNoiseSampler,
+    GaussianSampler,
+    LatentStructure,
+    check_dims,
+    check_n,
+    sampler_from_params,
+    standard_normal,
+)
 
 FAMILIES = tuple(dict.fromkeys(TRAIN_FAMILIES + OOMD_FAMILIES + OOD_HARD_FAMILIES + ("spiral", "rotated-discrete")))
 
@@ -25,6 +34,11 @@ def test_params_round_trip_and_determinism(family):
         assert x0.tobytes() == x1.tobytes() and y0.tobytes() == y1.tobytes()
         assert np.all(np.isfinite(x0)) and np.all(np.isfinite(y0))
     assert sampler.mutual_information() >= 0
+    node, kinds = params, []
+    while node is not None:  # every sampler in the tree names its own registered kind
+        kinds.append(node["sampler"])
+        node = node.get("base")
+    assert SAMPLER_KINDS[kinds[0]] is type(sampler) and all(kind in SAMPLER_KINDS for kind in kinds)
 
 
 def test_float32_normals_have_unit_moments():
@@ -65,3 +79,40 @@ def test_check_n_minimum():
 def test_unknown_params_kind_raises():
     with pytest.raises(ValueError, match="unknown sampler kind"):
         sampler_from_params({"sampler": "mixture"})
+
+
+def test_every_kind_is_registered_once():
+    assert {"gaussian", "student", "additive", "discrete", "transformed", "rotated", "spiral"} <= set(SAMPLER_KINDS)
+    assert all(cls.kind == kind for kind, cls in SAMPLER_KINDS.items())
+    assert len(set(SAMPLER_KINDS.values())) == len(SAMPLER_KINDS)
+
+
+def test_a_taken_kind_raises():
+    with pytest.raises(ValueError, match="sampler kind 'gaussian' is already registered by GaussianSampler"):
+
+        class Another(GaussianSampler):
+            kind = "gaussian"
+
+    assert SAMPLER_KINDS["gaussian"] is GaussianSampler
+
+
+def test_a_subclass_without_its_own_kind_is_not_registered():
+    class Narrow(AdditiveNoiseSampler):
+        pass
+
+    assert Narrow not in SAMPLER_KINDS.values()
+    assert Narrow(1, 1, [0.5]).params()["sampler"] == "additive"
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape", [((10, 3), (10, 2)), ((10, 2), (9, 2)), ((10,), (10, 2)), ((10, 2, 1), (10, 2))]
+)
+def test_log_density_ratio_checks_shapes(x_shape, y_shape):
+    with pytest.raises(ValueError, match=r"shapes \(n, 2\) and \(n, 2\)"):
+        SAMPLER.log_density_ratio(np.zeros(x_shape), np.zeros(y_shape))
+
+
+def test_log_density_ratio_is_float64_of_length_n():
+    x, y = SAMPLER.sample(50, np.random.default_rng(0), np.float32)
+    ratio = SAMPLER.log_density_ratio(x, y)
+    assert ratio.shape == (50,) and ratio.dtype == np.float64 and np.all(np.isfinite(ratio))

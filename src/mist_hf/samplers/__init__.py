@@ -3,28 +3,30 @@
 Every sampler knows ``dim_x``, ``dim_y``, its exact MI in nats (:meth:`Sampler.mutual_information`) and
 draws with ``sample(n, rng)`` from an explicit :class:`numpy.random.Generator`. :func:`sampler_from_params`
 rebuilds a sampler from the JSON-serialisable dict that :meth:`Sampler.params` returns (the meta-dataset
-stores it in each example's ``params`` column).
+stores it in each example's ``params`` column), through the class registered for its kind in
+:data:`SAMPLER_KINDS`. Importing this package imports every sampler module, which registers every kind.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from .additive import AdditiveNoiseSampler, additive_noise_mi
-from .base import MAX_DIM, Sampler, check_dims, check_n, standard_normal
+from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
+from .independent import IndependentSampler
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
 __all__ = [
     "MAX_DIM",
+    "SAMPLER_KINDS",
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
     "DiscreteContinuousSampler",
     "GaussianSampler",
+    "IndependentSampler",
     "LatentStructure",
     "PlaneSpiral",
     "RotatedSampler",
@@ -44,24 +46,3 @@ __all__ = [
     "student_t_correction",
     "transform_derivative",
 ]
-
-
-def sampler_from_params(params: dict[str, Any]) -> Sampler:
-    """Rebuild the sampler described by ``params`` (the output of :meth:`Sampler.params`)."""
-    kind = params.get("sampler")
-    if kind == "gaussian":
-        return GaussianSampler(LatentStructure(**params["structure"]))
-    if kind == "student":
-        return StudentSampler(LatentStructure(**params["structure"]), params["df"])
-    if kind == "additive":
-        return AdditiveNoiseSampler(params["dim_x"], params["dim_y"], params["eps"])
-    if kind == "discrete":
-        return DiscreteContinuousSampler(params["dim_x"], params["dim_y"], params["levels"], params["widths"])
-    if kind == "transformed":
-        return TransformedSampler(sampler_from_params(params["base"]), params["transform"])
-    if kind == "rotated":
-        return RotatedSampler(sampler_from_params(params["base"]), params["seed"])
-    if kind == "spiral":
-        base = sampler_from_params(params["base"])
-        return SpiralSampler(base, params["speed_x"], params["speed_y"], params["seed"])
-    raise ValueError(f"unknown sampler kind {kind!r} in params")

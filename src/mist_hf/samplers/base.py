@@ -1,15 +1,18 @@
-"""The sampler interface shared by every family of the meta-dataset.
+"""The sampler interface shared by every family of the meta-dataset, and the registry of sampler kinds.
 
 A sampler is a joint distribution of ``X`` (``dim_x`` columns) and ``Y`` (``dim_y`` columns) whose mutual
 information is known exactly. It draws samples with an explicit :class:`numpy.random.Generator`, never a
-global RNG, and it can describe itself as JSON-serialisable parameters from which
-:func:`mist_hf.samplers.sampler_from_params` rebuilds an identical sampler.
+global RNG, and it can describe itself as JSON-serialisable parameters from which :func:`sampler_from_params`
+rebuilds an identical sampler. Each concrete sampler class names its ``kind`` (the ``"sampler"`` value of its
+parameters); defining the class registers it in :data:`SAMPLER_KINDS`, so :func:`sampler_from_params` is one
+lookup. It also evaluates its log density ratio (:meth:`Sampler.log_density_ratio`), which the Monte Carlo
+check of the stated MI in :mod:`mist_hf.samplers.verify` averages.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -55,15 +58,35 @@ def standard_normal(rng: np.random.Generator, shape: tuple[int, ...], dtype: DTy
     return out[:size].reshape(shape)
 
 
+SAMPLER_KINDS: dict[str, type[Sampler]] = {}
+"""Every concrete sampler class by its ``kind``; filled when a class that sets ``kind`` is defined."""
+
+
 class Sampler(ABC):
     """A joint distribution of (X, Y) with exact mutual information.
 
-    Subclasses set ``dim_x`` and ``dim_y`` and implement :meth:`mutual_information`, :meth:`sample` and
-    :meth:`params`.
+    A concrete subclass sets the class attribute ``kind`` (a new name; defining the class registers it in
+    :data:`SAMPLER_KINDS` and raises ``ValueError`` if the name is taken), sets ``dim_x`` and ``dim_y``, and
+    implements :meth:`mutual_information`, :meth:`_sample`, :meth:`params` (with ``"sampler": kind``),
+    :meth:`from_params` and :meth:`_log_density_ratio`.
     """
+
+    kind: ClassVar[str]
+    """The ``"sampler"`` value of :meth:`params`, which :func:`sampler_from_params` looks up."""
 
     dim_x: int
     dim_y: int
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is None:
+            return  # an intermediate class; only classes that name their own kind are rebuilt from params
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"{cls.__qualname__}.kind must be a non-empty string, got {kind!r}")
+        if kind in SAMPLER_KINDS:
+            raise ValueError(f"sampler kind {kind!r} is already registered by {SAMPLER_KINDS[kind].__qualname__}")
+        SAMPLER_KINDS[kind] = cls
 
     @abstractmethod
     def mutual_information(self) -> float:
@@ -99,6 +122,47 @@ class Sampler(ABC):
     def params(self) -> dict[str, Any]:
         """JSON-serialisable description; ``sampler_from_params(s.params())`` rebuilds ``s``."""
 
+    @classmethod
+    @abstractmethod
+    def from_params(cls, params: dict[str, Any]) -> Sampler:
+        """Rebuild a sampler of this kind from its :meth:`params` (called by :func:`sampler_from_params`)."""
+
+    def log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``log p(x, y) - log p(x) - log p(y)`` at each row, in float64.
+
+        Its mean over samples from the sampler is a Monte Carlo estimate of I(X; Y), which checks
+        :meth:`mutual_information`. So that the check is independent, the densities here must never reuse the
+        closed form of the MI: they come from generic density code (scipy's multivariate densities), from the
+        sampling mechanism itself (a window count, the noise's density), or, for a map applied to X and Y, from
+        the base sampler's ratio at the inverted point (the log-Jacobians of a map applied to X and to Y enter
+        log p(x, y) and log p(x) + log p(y) equally and cancel).
+
+        Args:
+            x: shape ``(n, dim_x)``.
+            y: shape ``(n, dim_y)``.
+
+        Returns:
+            Shape ``(n,)``; not finite where a row lies outside the support (density and sampler disagree).
+
+        Raises:
+            ValueError: if the shapes do not match the sampler's dims.
+        """
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if (
+            x.ndim != 2
+            or y.ndim != 2
+            or x.shape[0] != y.shape[0]
+            or (x.shape[1], y.shape[1]) != (self.dim_x, self.dim_y)
+        ):
+            raise ValueError(
+                f"x and y must have shapes (n, {self.dim_x}) and (n, {self.dim_y}), got {x.shape} and {y.shape}"
+            )
+        return self._log_density_ratio(x, y)
+
+    @abstractmethod
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The ratio of :meth:`log_density_ratio`; x and y are already float64 of the right shapes."""
+
     @property
     def dim_total(self) -> int:
         """``dim_x + dim_y``."""
@@ -106,3 +170,16 @@ class Sampler(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dim_x={self.dim_x}, dim_y={self.dim_y}, mi={self.mutual_information():.4g})"
+
+
+def sampler_from_params(params: dict[str, Any]) -> Sampler:
+    """Rebuild the sampler described by ``params`` (the output of :meth:`Sampler.params`).
+
+    Raises:
+        ValueError: if ``params`` is not a dict or its ``"sampler"`` kind is not in :data:`SAMPLER_KINDS`.
+    """
+    kind = params.get("sampler") if isinstance(params, dict) else None
+    cls = SAMPLER_KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown sampler kind {kind!r} in params; expected one of {sorted(SAMPLER_KINDS)}")
+    return cls.from_params(params)

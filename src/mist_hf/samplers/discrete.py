@@ -7,6 +7,7 @@ piecewise-constant density, so its entropy is an exact finite sum and::
     I = sum_j h(Y_j) - log(widths_j),   0 <= I_j <= log(levels_j)
 
 with I_j = log(levels_j) when widths_j <= 1 (the windows do not overlap). X has ties by construction.
+:meth:`DiscreteContinuousSampler.log_density_ratio` counts, by brute force, the windows that contain each y_j.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def discrete_pair_mi(levels: np.ndarray | int, width: np.ndarray | float) -> np.
 class DiscreteContinuousSampler(Sampler):
     """Integer X, continuous Y = X + uniform noise on ``len(widths)`` paired columns."""
 
+    kind = "discrete"
+
     def __init__(self, dim_x: int, dim_y: int, levels: list[int], widths: list[float]) -> None:
         check_dims(dim_x, dim_y)
         levels_arr = np.asarray(levels, dtype=np.int64).reshape(-1)
@@ -73,9 +76,24 @@ class DiscreteContinuousSampler(Sampler):
 
     def params(self) -> dict[str, Any]:
         return {
-            "sampler": "discrete",
+            "sampler": self.kind,
             "dim_x": self.dim_x,
             "dim_y": self.dim_y,
             "levels": self.levels.tolist(),
             "widths": self.widths.tolist(),
         }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> DiscreteContinuousSampler:
+        return cls(params["dim_x"], params["dim_y"], params["levels"], params["widths"])
+
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Per pair, log p(y_j | x_j) - log p(y_j) = -log w - log(count / (m w)), where count is the number of
+        # windows [i, i + w), i < m, that contain y_j. Unpaired columns are independent and drop out.
+        total = np.zeros(x.shape[0])
+        for j in range(self.widths.shape[0]):
+            m, w = int(self.levels[j]), float(self.widths[j])
+            starts = np.arange(m, dtype=float)
+            count = np.sum((starts[None, :] <= y[:, j, None]) & (y[:, j, None] < starts[None, :] + w), axis=1)
+            total += -np.log(w) - np.log(count / (m * w))
+        return total

@@ -14,11 +14,15 @@ coordinates; U_X is shared inside X and U_Y inside Y.
 - ``sparse``: alpha = beta = 0, lam = eta = s, so pair i < k has correlation s^2 / (1 + s^2).
 - ``2pair``: ``sparse`` with k = 2.
 - ``lvm``: all parameters free.
+
+:meth:`GaussianSampler.log_density_ratio` evaluates scipy's multivariate normal density of C and of its diagonal
+blocks, independently of the closed-form MI.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -169,8 +173,24 @@ def _logdet(a: np.ndarray) -> float:
     return float(value)
 
 
+def block_log_ratio(
+    logpdf: Callable[[np.ndarray, np.ndarray], np.ndarray], cov: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """``log p(x, y) - log p(x) - log p(y)`` per row for a centred law whose marginals are the same law.
+
+    ``logpdf(z, scale)`` is the log density of that law with scale matrix ``scale`` at the rows of ``z``; the
+    marginal of X (of Y) is the law over the X (Y) diagonal block of ``cov``, which holds for the multivariate
+    normal and the multivariate t.
+    """
+    dx = x.shape[1]
+    joint = logpdf(np.hstack([x, y]), cov)
+    return joint - logpdf(x, cov[:dx, :dx]) - logpdf(y, cov[dx:, dx:])
+
+
 class GaussianSampler(Sampler):
     """(X, Y) ~ N(0, C) with C from a :class:`LatentStructure`. Exact MI: ``structure.gaussian_mi()``."""
+
+    kind = "gaussian"
 
     def __init__(self, structure: LatentStructure) -> None:
         self.structure = structure
@@ -189,4 +209,16 @@ class GaussianSampler(Sampler):
         return self.structure.correlation()
 
     def params(self) -> dict[str, Any]:
-        return {"sampler": "gaussian", "structure": self.structure.params()}
+        return {"sampler": self.kind, "structure": self.structure.params()}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> GaussianSampler:
+        return cls(LatentStructure(**params["structure"]))
+
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        from scipy import stats  # imported here: only the ground-truth check needs it, not sampling
+
+        def logpdf(z: np.ndarray, cov: np.ndarray) -> np.ndarray:
+            return stats.multivariate_normal(mean=np.zeros(len(cov)), cov=cov).logpdf(z).reshape(-1)
+
+        return block_log_ratio(logpdf, self.structure.correlation(), x, y)

@@ -7,7 +7,8 @@
   unchanged. This is the coordinate-mixing diffeomorphism that the model never sees in training.
 
 Both leave I(X; Y) equal to the base sampler's. Random parts are drawn from ``numpy.random.default_rng(seed)``
-with the ``seed`` stored in :meth:`params`, so the sampler can be rebuilt exactly.
+with the ``seed`` stored in :meth:`params`, so the sampler can be rebuilt exactly. Their
+:meth:`~mist_hf.samplers.Sampler.log_density_ratio` undoes the map and evaluates the base sampler's ratio.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Sampler
+from .base import Sampler, sampler_from_params
 
 
 def haar_orthogonal(dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -27,6 +28,8 @@ def haar_orthogonal(dim: int, rng: np.random.Generator) -> np.ndarray:
 
 class RotatedSampler(Sampler):
     """``(X Q_x, Y Q_y)`` for Haar orthogonal ``Q_x``, ``Q_y`` drawn from ``seed``."""
+
+    kind = "rotated"
 
     def __init__(self, base: Sampler, seed: int) -> None:
         self.base, self.seed = base, int(seed)
@@ -43,7 +46,14 @@ class RotatedSampler(Sampler):
         return x @ self.rot_x.astype(x.dtype), y @ self.rot_y.astype(y.dtype)
 
     def params(self) -> dict[str, Any]:
-        return {"sampler": "rotated", "seed": self.seed, "base": self.base.params()}
+        return {"sampler": self.kind, "seed": self.seed, "base": self.base.params()}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RotatedSampler:
+        return cls(sampler_from_params(params["base"]), params["seed"])
+
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.base.log_density_ratio(x @ self.rot_x.T, y @ self.rot_y.T)  # Q^T inverts an orthogonal Q
 
 
 class PlaneSpiral:
@@ -78,6 +88,8 @@ class PlaneSpiral:
 class SpiralSampler(Sampler):
     """A radius-dependent rotation of X and of Y (speeds ``speed_x``, ``speed_y``), planes drawn from ``seed``."""
 
+    kind = "spiral"
+
     def __init__(self, base: Sampler, speed_x: float, speed_y: float, seed: int) -> None:
         self.base, self.seed = base, int(seed)
         self.speed_x, self.speed_y = float(speed_x), float(speed_y)
@@ -95,9 +107,16 @@ class SpiralSampler(Sampler):
 
     def params(self) -> dict[str, Any]:
         return {
-            "sampler": "spiral",
+            "sampler": self.kind,
             "speed_x": self.speed_x,
             "speed_y": self.speed_y,
             "seed": self.seed,
             "base": self.base.params(),
         }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> SpiralSampler:
+        return cls(sampler_from_params(params["base"]), params["speed_x"], params["speed_y"], params["seed"])
+
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.base.log_density_ratio(self.spiral_x.inverse(x), self.spiral_y.inverse(y))

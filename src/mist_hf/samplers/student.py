@@ -9,6 +9,7 @@ the dimensions::
     c(k) = -log G((df + k) / 2) + log G(df / 2) + ((df + k) / 2) (psi((df + k) / 2) - psi(df / 2))
 
 (the ``(k / 2) log(df pi)`` term of the t entropy cancels between the three terms).
+:meth:`StudentSampler.log_density_ratio` evaluates scipy's multivariate t density instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from scipy.special import digamma
 
 from .base import Sampler
-from .gaussian import LatentStructure
+from .gaussian import LatentStructure, block_log_ratio
 
 
 def student_t_correction(df: float, dim_x: int, dim_y: int) -> float:
@@ -35,6 +36,8 @@ def student_t_correction(df: float, dim_x: int, dim_y: int) -> float:
 
 class StudentSampler(Sampler):
     """Multivariate t with ``df`` degrees of freedom and dispersion matrix C from ``structure``."""
+
+    kind = "student"
 
     def __init__(self, structure: LatentStructure, df: float) -> None:
         if not (np.isfinite(df) and df > 0):
@@ -58,4 +61,16 @@ class StudentSampler(Sampler):
         return z[:, : self.dim_x], z[:, self.dim_x :]
 
     def params(self) -> dict[str, Any]:
-        return {"sampler": "student", "df": self.df, "structure": self.structure.params()}
+        return {"sampler": self.kind, "df": self.df, "structure": self.structure.params()}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> StudentSampler:
+        return cls(LatentStructure(**params["structure"]), params["df"])
+
+    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        from scipy import stats  # imported here: only the ground-truth check needs it, not sampling
+
+        def logpdf(z: np.ndarray, shape: np.ndarray) -> np.ndarray:
+            return stats.multivariate_t(loc=np.zeros(len(shape)), shape=shape, df=self.df).logpdf(z).reshape(-1)
+
+        return block_log_ratio(logpdf, self.dispersion(), x, y)
