@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .data import ExampleStream
+from .families import families_markdown
 from .meta import SPLITS, Example, SplitSpec, get_split
 
 FEATURES = datasets.Features(
@@ -253,7 +254,10 @@ def export_parquet(out: Path, config: MistMetaConfig, card_body: str, command: s
     data_dir.mkdir(parents=True)
     rows = [write_split(name, config, data_dir) for name in config.splits]
     summary = summary_markdown(rows)
-    card = f"---\n{card_yaml(config.splits)}---\n\n{card_body}\n## This export\n\nWritten by `{command}`.\n\n{summary}"
+    names = sorted({f for split in config.splits for f in SPLITS[split].families})
+    families = f"## Families in these splits (from the registry)\n\n{families_markdown(names)}"
+    export = f"## This export\n\nWritten by `{command}`.\n\n{summary}"
+    card = f"---\n{card_yaml(config.splits)}---\n\n{card_body}\n{families}\n{export}"
     (out / "README.md").write_text(card)
     (out / "export_summary.json").write_text(json.dumps(rows, indent=2))
     return rows

@@ -15,10 +15,8 @@ Wrappers compose by one rule instead of an entry per base. For a wrapper of :dat
 Haar random rotations inside X and inside Y; ``spiral``: a radius-dependent rotation inside X and inside Y)
 and any valid family name ``f``, ``"<wrapper>-<f>"`` draws a sampler of ``f``, then the wrapper's own
 parameters; :func:`get_family` builds these on request. A bare wrapper name (``"rotated"``) is a registered
-family that first draws its base family uniformly from a pool (:meth:`Wrapper.over`). The pool of the bare
-``rotated`` and ``spiral`` is :data:`mist_hf.meta.PAPER_TRAIN_FAMILIES`, a split list, so :mod:`mist_hf.meta`
-registers those two next to that list (this module cannot import meta, which imports it); :data:`FAMILIES`
-holds them once :mod:`mist_hf.meta` is imported.
+family that first draws its base family uniformly from a pool (:meth:`Wrapper.over`); the pool of the bare
+``rotated`` and ``spiral`` is :data:`PAPER_TRAIN_FAMILIES`.
 
 To add a family: write its sampler (a :class:`~mist_hf.samplers.Sampler` subclass with its own ``kind``) and
 register one :class:`Family` below. :func:`validate_family`, :func:`family_min_dim` and :func:`draw_sampler`
@@ -197,8 +195,7 @@ def get_family(name: str) -> Family:
             base = None  # reported below with the whole name
         if base is not None:
             return WRAPPERS[head].around(base)
-    hint = f" (the bare {name!r} is registered by mist_hf.meta, which owns its base pool)" if name in WRAPPERS else ""
-    raise ValueError(f"unknown family {name!r}{hint}; expected {_valid_names()}")
+    raise ValueError(f"unknown family {name!r}; expected {_valid_names()}")
 
 
 def validate_family(family: str) -> None:
@@ -340,7 +337,31 @@ def _register_builtin_families() -> None:
     )
 
 
+PAPER_TRAIN_FAMILIES: tuple[str, ...] = (
+    "normal-dense-base",
+    "normal-dense-halfcube",
+    "normal-dense-asinh",
+    "normal-sparse-wiggly",
+    "normal-sparse-base",
+    "normal-lvm-wiggly",
+    "normal-lvm-base",
+    "normal-2pair-base",
+    "student-dense-base",
+    "student-dense-wiggly",
+    "student-sparse-halfcube",
+    "student-sparse-base",
+    "student-sparse-asinh",
+    "student-2pair-asinh",
+    "student-2pair-halfcube",
+    "additive-wiggly",
+)
+"""The reference's 16 training families (``wigglify`` is called ``wiggly`` here)."""
+"""The reference's 16 training families (``wigglify`` is called ``wiggly`` here); the ``train`` split uses them, and
+a bare ``rotated`` or ``spiral`` draws its base from them."""
+
 _register_builtin_families()
+for _wrapper in WRAPPERS.values():
+    register_family(_wrapper.over(PAPER_TRAIN_FAMILIES, "the paper's 16 training families"))
 register_family(
     Family(
         "independent",

@@ -9,7 +9,7 @@ A *family* is a string, defined in the registry :mod:`mist_hf.families` (which a
 - ``"discrete"``: integer X, continuous Y (:class:`~mist_hf.samplers.DiscreteContinuousSampler`);
 - ``"rotated-<family>"`` / ``"spiral-<family>"``: random rotations / a radius-dependent rotation inside X and
   inside Y applied to ``<family>``; a bare ``"rotated"`` or ``"spiral"`` draws the base from
-  :data:`PAPER_TRAIN_FAMILIES` for each example (this module registers the two, next to that list).
+  :data:`~mist_hf.families.PAPER_TRAIN_FAMILIES` for each example.
 
 Parameters are drawn from the reference's ranges (see ``shared/reference/paper-facts.md`` section 4); dim_x
 and dim_y are drawn independently unless a split asks for dim_x == dim_y. This module holds the family lists
@@ -29,33 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .families import WRAPPERS, draw_sampler, family_min_dim, register_family, validate_family
+from .families import PAPER_TRAIN_FAMILIES, draw_sampler, family_min_dim, validate_family
 from .samplers import MAX_DIM, Sampler, check_n
-
-PAPER_TRAIN_FAMILIES: tuple[str, ...] = (
-    "normal-dense-base",
-    "normal-dense-halfcube",
-    "normal-dense-asinh",
-    "normal-sparse-wiggly",
-    "normal-sparse-base",
-    "normal-lvm-wiggly",
-    "normal-lvm-base",
-    "normal-2pair-base",
-    "student-dense-base",
-    "student-dense-wiggly",
-    "student-sparse-halfcube",
-    "student-sparse-base",
-    "student-sparse-asinh",
-    "student-2pair-asinh",
-    "student-2pair-halfcube",
-    "additive-wiggly",
-)
-"""The reference's 16 training families (``wigglify`` is called ``wiggly`` here)."""
-
-# A bare "rotated" or "spiral" wraps a base drawn from PAPER_TRAIN_FAMILIES. That pool is a split list, which
-# lives here, so the two families are registered here; mist_hf.families cannot import this module.
-for _wrapper in WRAPPERS.values():
-    register_family(_wrapper.over(PAPER_TRAIN_FAMILIES, "the paper's 16 training families"))
 
 EXTRA_TRAIN_FAMILIES: tuple[str, ...] = ("rotated", "discrete")
 """Families beyond the paper that join training."""
