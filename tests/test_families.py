@@ -147,6 +147,7 @@ def test_draw_round_trips_through_params(name):
         "rotated-",
         "",
         "x-discrete",
+        "normal-dense-base-x",
     ],
 )
 def test_unknown_family_raises_and_says_what_names_look_like(name):

@@ -22,7 +22,6 @@ from mist_hf.meta import (
     example_seed,
     generate_example,
     get_split,
-    validate_family,
 )
 from mist_hf.samplers import sampler_from_params
 
@@ -160,24 +159,6 @@ def test_mi_labels_match_rebuilt_samplers():
     for name in SPLITS:
         ex = generate_example(SPLITS[name], 5)
         assert sampler_from_params(json.loads(ex.params_json())).mutual_information() == ex.mi
-
-
-@pytest.mark.parametrize(
-    "family",
-    [
-        "gaussian-dense-base",
-        "normal-dense",
-        "normal-dense-cube",
-        "additive",
-        "spiral-foo",
-        "rotated-",
-        3,
-        "normal-dense-base-x",
-    ],
-)
-def test_unknown_family_raises(family):
-    with pytest.raises(ValueError, match="family"):
-        validate_family(family)
 
 
 def test_bad_configurations_raise():
