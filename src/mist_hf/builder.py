@@ -13,7 +13,7 @@ streams any index range as a ``datasets.IterableDataset``.
 
 Each example is stored flat: ``x`` holds ``n * dim_x`` float32 values in row-major order (reshape with
 ``np.asarray(ex["x"]).reshape(ex["n"], ex["dim_x"])``), likewise ``y``. Flat float32 lists read 10 to 60 times
-faster than nested lists (``shared/reference/hf-recipe.md`` section 2.3).
+faster than nested lists (measured when the builder was written).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ DIM_BINS: tuple[tuple[str, int, int], ...] = (("d 1-4", 1, 4), ("d 5-16", 5, 16)
 COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
 CALIBRATION_LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
-PAPER_MSE = {  # DESIGN.md section 5: MIST-QR (median), M_test MSE in nats^2 by n bin
+PAPER_MSE = {  # the MIST paper, MIST-QR (median): M_test MSE in nats^2 by n bin
     ("test_imd", "10-100"): 3.1, ("test_imd", "100-300"): 0.31, ("test_imd", "300-500"): 0.12,
     ("test_oomd", "10-100"): 9.5, ("test_oomd", "100-300"): 9.9, ("test_oomd", "300-500"): 10.0,
 }  # fmt: skip

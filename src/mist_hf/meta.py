@@ -11,7 +11,7 @@ A *family* is a string, defined in the registry :mod:`mist_hf.families` (which a
   inside Y applied to ``<family>``; a bare ``"rotated"`` or ``"spiral"`` draws the base from
   :data:`~mist_hf.families.PAPER_TRAIN_FAMILIES` for each example.
 
-Parameters are drawn from the reference's ranges (see ``shared/reference/paper-facts.md`` section 4); dim_x
+Parameters are drawn from the MIST paper's ranges (listed per family in :mod:`mist_hf.families`); dim_x
 and dim_y are drawn independently unless a split asks for dim_x == dim_y. This module holds the family lists
 that define the splits, the splits, and the generation of examples.
 
@@ -261,7 +261,7 @@ class Example:
         return json.dumps(self.sampler.params(), separators=(",", ":"))
 
     def to_record(self) -> dict[str, Any]:
-        """Flat record in the layout of :data:`mist_hf.dataset_builder.FEATURES`."""
+        """Flat record in the layout of :data:`mist_hf.builder.FEATURES`."""
         return {
             "x": self.x.reshape(-1),
             "y": self.y.reshape(-1),
