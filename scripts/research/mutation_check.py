@@ -1,0 +1,168 @@
+"""Plant known bugs one at a time in a copy of the project and report which ones the test suite catches.
+
+A by-hand habit, not part of CI: run it after changing tests or code in the model, loss, estimation, training, data
+or sampler modules, and record the table in ``docs/mutation.md``. Each mutant replaces one exact snippet of one file
+(a mutant whose snippet is no longer in the file is reported as "not applicable": update it); the copy's tests named
+for that mutant run with ``pytest -x``; a failing run means the mutant was caught.
+
+    python scripts/research/mutation_check.py                  # every mutant, the markdown table on stdout
+    python scripts/research/mutation_check.py --only loss-levels units-interval --jobs 2
+"""
+
+# ruff: noqa: E501  (the mutant table quotes code lines whole)
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("src", "tests", "mist-mi", "scripts", "dataset_builder", "model_cards", "configs", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    what: str
+    tests: tuple[str, ...]
+
+
+MODEL_TESTS = ("tests/test_modeling_mist.py", "tests/test_layers.py", "tests/test_shipped_pins.py",
+               "tests/test_shipped_model.py", "tests/test_estimation.py")  # fmt: skip
+TRAIN_TESTS = ("tests/training", "tests/test_modeling_mist.py", "tests/test_layers.py", "tests/test_data.py")
+DATA_TESTS = ("tests/test_data.py", "tests/test_meta.py", "tests/test_meta_pins.py", "tests/test_builder.py",
+              "tests/test_families.py", "tests/samplers")  # fmt: skip
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("expm1-dropped", "src/mist_hf/layers.py", "return torch.expm1(F.softplus(log_q))",
+           "return F.softplus(log_q)", "the model returns log1p(MI) instead of MI", MODEL_TESTS),
+    Mutant("remote-code-zero", "mist-mi/layers.py", "return torch.expm1(F.softplus(log_q))",
+           "return torch.zeros_like(log_q)", "the saved mist-mi/layers.py (remote code) returns 0",
+           ("tests/test_shipped_model.py", "tests/test_shipped_pins.py")),
+    Mutant("loss-levels", "src/mist_hf/modeling_mist.py", "return pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), levels)",
+           "return pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), 1 - levels)", "the loss uses levels 1 - tau (eval mode)",
+           TRAIN_TESTS),
+    Mutant("loss-no-log1p", "src/mist_hf/modeling_mist.py", "labels = labels.to(levels.dtype).reshape(b)",
+           "labels = torch.expm1(labels.to(levels.dtype).reshape(b))",
+           "the loss drops log1p on the labels", TRAIN_TESTS),
+    Mutant("metrics-swapped-levels", "src/mist_hf/training/trainer.py", "loss = pinball(truth, quantiles, levels)",
+           "loss = pinball(truth, quantiles, levels[::-1])", "quantile_metrics swaps the levels", TRAIN_TESTS),
+    Mutant("units-interval", "src/mist_hf/estimation.py",
+           "q = quantiles[owner_arr == p].mean(0) * scale",
+           "q = quantiles[owner_arr == p].mean(0)\n        q[np.searchsorted(levels, 0.5)] *= scale",
+           "unit='bits' converts the point but not the interval", ("tests/test_estimation.py",)),
+    Mutant("resume-zero", "src/mist_hf/training/run.py", "return last, step * args.gradient_accumulation_steps",
+           "return last, 0", "the resume point says no batch was consumed", TRAIN_TESTS),
+    Mutant("stream-ignores-skip", "src/mist_hf/data.py", "for j in order[skip_in_pool:]:", "for j in order:",
+           "the batch stream ignores the consumed batches inside a pool", TRAIN_TESTS),
+    Mutant("stream-worker-role", "src/mist_hf/data.py", "role = (worker + self.skip_batches) % workers",
+           "role = worker", "a resumed DataLoader worker keeps its own shard", ("tests/test_data.py",)),
+    Mutant("subsample-blocks", "src/mist_hf/estimation.py", "perm = np.random.default_rng(seed).permutation(n)",
+           "perm = np.arange(n)", "n > max_n: contiguous row blocks instead of a random permutation",
+           ("tests/test_estimation.py", "tests/test_shipped_pins.py")),
+    Mutant("sparse-strength", "src/mist_hf/families.py", "strength=rng.uniform(0.1, 5.0))",
+           "strength=rng.uniform(0.1, 2.0))", "the sparse structure's strength range U(0.1, 5) -> U(0.1, 2)",
+           DATA_TESTS),
+    Mutant("copula-ordinal-ties", "src/mist_hf/baselines.py", 'ndtri((rankdata(z, axis=0) - 0.5)',
+           'ndtri((rankdata(z, axis=0, method="ordinal") - 0.5)', "the Gaussian-copula baseline ranks ties ordinally",
+           ("tests/test_baselines.py", "tests/test_evaluation.py")),
+    Mutant("normal-scores-offset", "src/mist_hf/layers.py", "u = mid.transpose(1, 2) / (2 * n_valid)", "u = mid.transpose(1, 2) / (2 * n_valid + 2)",
+           "normal scores from shifted ranks", MODEL_TESTS),
+    Mutant("one-order-only", "src/mist_hf/modeling_mist.py", ".view(passes, b, -1).mean(0)",
+           ".view(passes, b, -1)[0]", "the X/Y-symmetric average keeps one order only", MODEL_TESTS),
+    Mutant("gaussian-mi-half", "src/mist_hf/samplers/gaussian.py", "return 0.5 * (_logdet(c[:dx, :dx])", "return 0.25 * (_logdet(c[:dx, :dx])",
+           "the Gaussian MI closed form halved", DATA_TESTS),
+    Mutant("student-correction-sign", "src/mist_hf/samplers/student.py",
+           "structure.gaussian_mi() + student_t_correction", "structure.gaussian_mi() - student_t_correction",
+           "the Student-t correction subtracted", DATA_TESTS),
+    Mutant("pad-x-mask", "src/mist_hf/preprocessing.py", "x_mask[i, : xi.shape[1]] = True", "x_mask[i, :] = True",
+           "padding marks padded X columns as real", ("tests/test_preprocessing.py", "tests/test_estimation.py",
+                                                      "tests/test_shipped_pins.py")),
+    Mutant("constant-column-allowed", "src/mist_hf/preprocessing.py", "if np.ptp(arr[:, j]) == 0", "if False",
+           "constant columns are no longer rejected", ("tests/test_preprocessing.py", "tests/test_estimation.py")),
+    Mutant("stream-rank-ignored", "src/mist_hf/data.py", "return rank * workers + (current if worker is None else worker), world * workers",
+           "return current if worker is None else worker, workers", "the example stream ignores the rank",
+           ("tests/test_data.py",)),
+    Mutant("seed-collision", "src/mist_hf/meta.py", "return split_seed * _MAX_INDEX + index", "return split_seed + index",
+           "example seeds of different splits collide", DATA_TESTS),
+    Mutant("ksg-digamma-k", "src/mist_hf/baselines.py", "digamma(k)", "digamma(k + 1)",
+           "KSG uses psi(k + 1) for psi(k)", ("tests/test_baselines.py",)),
+    Mutant("coverage-open-interval", "src/mist_hf/metrics.py", "(np.asarray(low) <= t) & (t <= np.asarray(high))",
+           "(np.asarray(low) < t) & (t < np.asarray(high))", "coverage counts the interval's ends as outside",
+           ("tests/test_metrics.py", "tests/test_evaluation.py", "tests/training")),
+    Mutant("time-limit-never", "src/mist_hf/training/callbacks.py", "time.monotonic() - self.started > self.seconds",
+           "False", "--max_minutes never stops a run", TRAIN_TESTS),
+    Mutant("rng-not-restored", "src/mist_hf/training/trainer.py", "self._load_rng_state(self._rng_checkpoint)",
+           "pass", "a resumed run does not restore the RNG state", TRAIN_TESTS),
+    Mutant("two-pair-min-dim", "src/mist_hf/families.py", 'min_dim=2 if structure == "2pair" else 1', "min_dim=1",
+           "the 2-pair structure accepts one dimension", DATA_TESTS),
+    Mutant("interval-ends-swapped", "src/mist_hf/estimation.py",
+           "interval=(float(q[np.searchsorted(levels, lo)]), float(q[np.searchsorted(levels, hi)])),",
+           "interval=(float(q[np.searchsorted(levels, hi)]), float(q[np.searchsorted(levels, lo)])),",
+           "the interval's ends swapped", ("tests/test_estimation.py", "tests/test_shipped_model.py")),
+)  # fmt: skip
+
+
+def run_mutant(mutant: Mutant, timeout: int) -> tuple[Mutant, str, float, str]:
+    """Apply ``mutant`` in a fresh copy and run its tests: (mutant, caught/survived/not applicable, seconds, detail)."""
+    source = (ROOT / mutant.path).read_text()
+    if source.count(mutant.old) != 1:
+        return mutant, "not applicable", 0.0, f"snippet found {source.count(mutant.old)} times"
+    with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
+        copy = Path(tmp)
+        for name in COPIED:
+            src = ROOT / name
+            if src.is_dir():
+                shutil.copytree(src, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            elif src.exists():
+                shutil.copy(src, copy / name)
+        (copy / mutant.path).write_text(source.replace(mutant.old, mutant.new))
+        env = {**os.environ, "PYTHONPATH": str(copy / "src"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # fmt: skip
+        began = time.perf_counter()
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutant.tests]
+        try:
+            done = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return mutant, "timed out", time.perf_counter() - began, ""
+        seconds = time.perf_counter() - began
+        failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        if done.returncode == 0:
+            return mutant, "survived", seconds, ""
+        if done.returncode in (1, 2):
+            return mutant, "caught", seconds, failed[0].split(" - ")[0] if failed else f"exit {done.returncode}"
+        return mutant, f"error (exit {done.returncode})", seconds, done.stdout[-300:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", default=None, help="mutant names (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per mutant")
+    args = parser.parse_args()
+    chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
+    unknown = set(args.only or ()) - {m.name for m in MUTANTS}
+    if unknown:
+        parser.error(f"unknown mutants: {sorted(unknown)}")
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(lambda m: run_mutant(m, args.timeout), chosen))
+    print("| mutant | planted bug | result | first failing test | seconds |\n|---|---|---|---|---|")
+    for m, status, seconds, detail in results:
+        print(f"| `{m.name}` | {m.what} | {status} | {detail.replace('|', '/')} | {seconds:.0f} |")
+    caught = sum(status == "caught" for _, status, _, _ in results)
+    print(f"\ncaught {caught} of {len(results)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
