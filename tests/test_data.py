@@ -4,7 +4,7 @@ batches hold similar n, and a stream that skips consumed batches continues exact
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset
 
 from mist_hf.builder import hf_stream
 from mist_hf.data import BatchStream, ExampleStream
@@ -88,6 +88,68 @@ def test_skipping_consumed_batches_continues_exactly(workers, skip):
     resumed = _labels(stream(skip), 14 - skip, workers)
     assert resumed == whole[skip:]
     assert len(set(whole)) == len(whole)  # and no batch repeats another
+
+
+class IndexLists(IterableDataset):
+    """Test-only view of a :class:`BatchStream`: each batch as the split indices of its examples, which padding
+    drops. It reads ``example_lists()`` inside each DataLoader worker, as the stream's own ``__iter__`` does."""
+
+    def __init__(self, stream: BatchStream) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def __iter__(self):
+        for batch in self.stream.example_lists():
+            yield [e.index for e in batch]
+
+
+def _indices(stream, count, workers):
+    loader = DataLoader(IndexLists(stream), batch_size=None, num_workers=workers)
+    return [list(b) for _, b in zip(range(count), loader, strict=False)]
+
+
+@pytest.mark.parametrize("skip", [6, 7])  # pool of 4 batches: inside the second pool; 7 is odd, so worker 0 of the
+def test_resumed_stream_yields_the_same_examples_by_index(skip):  # resumed loader takes over worker 1's shard
+    def stream(skip_batches):
+        examples = ExampleStream("train", 40, 500, cycle=True, rank=0, world_size=1)
+        return BatchStream(examples, batch_size=3, pool_batches=4, skip_batches=skip_batches)
+
+    whole = _indices(stream(0), 16, workers=2)
+    resumed = _indices(stream(skip), 16 - skip, workers=2)
+    assert resumed == whole[skip:]
+    seen = [i for batch in whole for i in batch]
+    assert len(seen) == 48 and len(set(seen)) == 48  # every example once, and full batches
+
+
+def test_train_builds_a_stream_that_resumes_after_the_consumed_batches(tmp_path, monkeypatch):
+    """The train set as :func:`mist_hf.training.train` builds it, fresh and after a checkpoint at step 3 with 3
+    gradient-accumulation steps (9 batches consumed): the resumed stream continues with the examples that follow."""
+    import mist_hf.training.run as run
+    from mist_hf.training import parse_train_args
+
+    built = []
+
+    def capture(model, args, train_set, validation, minutes):
+        built.append(train_set)
+        raise InterruptedError("train set built")  # stop before any training
+
+    monkeypatch.setattr(run, "_trainer", capture)
+    argv = ["--output_dir", str(tmp_path), "--hidden_size", "16", "--num_heads", "2", "--num_inducing", "4",
+            "--num_row_layers", "1", "--per_device_train_batch_size", "4", "--gradient_accumulation_steps", "3",
+            "--validation_examples", "2", "--train_start", "100"]  # fmt: skip
+    with pytest.raises(InterruptedError, match="train set built"):
+        run.train(*parse_train_args(argv))
+    (tmp_path / "checkpoint-3").mkdir()
+    (tmp_path / "checkpoint-3" / "trainer_state.json").write_text('{"global_step": 3}')
+    with pytest.raises(InterruptedError, match="train set built"):
+        run.train(*parse_train_args(argv))
+    fresh, resumed = built
+    assert (fresh.skip_batches, resumed.skip_batches) == (0, 9)
+    for workers in (0, 2):
+        whole = _indices(fresh, 13, workers)
+        assert _indices(resumed, 4, workers) == whole[9:]
+    seen = {i for batch in whole for i in batch}
+    assert min(seen) >= 100 and len(seen) == 52  # from train_start on, every example once
 
 
 def test_ranks_read_disjoint_examples():
