@@ -103,3 +103,19 @@ def test_ledoit_wolf_weight_is_small_for_large_n_and_large_for_small_n():
     assert weight > 0.5 and np.linalg.eigvalsh(shrunk).min() > 0
     a, b = z_small[:, :20], z_small[:, 20:]
     assert gaussian_mi(a, b, shrinkage=True) < gaussian_mi(a, b)
+
+
+def test_gaussian_copula_shares_ranks_between_ties():
+    """Tied values share their average rank: on a 1x1 sample the copula estimate equals -1/2 log(1 - r^2) with r the
+    correlation of normal scores computed here by hand (ranks of ties averaged with pandas, not scipy)."""
+    import pandas as pd
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, size=200).astype(float)  # four values: heavy ties
+    y = x + rng.normal(size=200)
+    n = len(x)
+    zx = norm.ppf((pd.Series(x).rank(method="average").to_numpy() - 0.5) / n)
+    zy = norm.ppf((pd.Series(y).rank(method="average").to_numpy() - 0.5) / n)
+    r = np.corrcoef(zx, zy)[0, 1]
+    assert gaussian_mi(x, y, copula=True) == pytest.approx(-0.5 * np.log(1 - r**2), rel=1e-6)
