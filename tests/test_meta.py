@@ -24,6 +24,7 @@ from mist_hf.meta import (
     get_split,
 )
 from mist_hf.samplers import sampler_from_params
+from mist_hf.samplers.verify import monte_carlo_mi
 
 
 def test_paper_grid_and_sizes():
@@ -154,11 +155,102 @@ def test_no_seed_or_parameter_collisions_between_splits():
     assert len(seeds["train"]) == 100_000
 
 
-def test_mi_labels_match_rebuilt_samplers():
+# ---- MI labels, checked without the samplers' closed forms -------------------------------------------------
 
-    for name in SPLITS:
-        ex = generate_example(SPLITS[name], 5)
-        assert sampler_from_params(json.loads(ex.params_json())).mutual_information() == ex.mi
+
+def base_params(params: dict) -> tuple[list[str], dict]:
+    """The wrappers around a sampler's params (outermost first) and the params of the sampler inside them.
+
+    ``transformed`` (an increasing map per coordinate), ``rotated`` (an orthogonal map inside X and inside Y) and
+    ``spiral`` (an invertible map inside X and inside Y) leave the MI of their base unchanged.
+    """
+    wrappers = []
+    while params["sampler"] in ("transformed", "rotated", "spiral"):
+        wrappers.append(params["sampler"])
+        params = params["base"]
+    return wrappers, params
+
+
+def latent_covariance(structure: dict) -> np.ndarray:
+    """Covariance of (X, Y) as ``L L^T``, ``L`` the loadings of the latent model documented in
+    :mod:`mist_hf.samplers.gaussian`: U on every coordinate, U_X on X, U_Y on Y, Z_i on the pair (X_i, Y_i) for
+    i < k, and an own noise of variance ``eps^2 + eta^2 [i >= k]`` on each coordinate."""
+    dx, dy, k = structure["dim_x"], structure["dim_y"], structure["k"]
+    d = dx + dy
+    shared = np.zeros((d, 3 + k))
+    shared[:, 0] = structure["alpha"]
+    shared[:dx, 1] = structure["beta"]
+    shared[dx:, 2] = structure["beta"]
+    for i in range(k):
+        shared[[i, dx + i], 3 + i] = structure["lam"]
+    unpaired = np.ones(d, bool)
+    unpaired[:k] = unpaired[dx : dx + k] = False
+    own = np.diag(np.sqrt(structure["eps"] ** 2 + structure["eta"] ** 2 * unpaired))
+    loadings = np.hstack([shared, own])
+    return loadings @ loadings.T
+
+
+def gaussian_mi_by_slogdet(structure: dict) -> float:
+    """I(X; Y) = 0.5 log(det S_XX det S_YY / det S) of N(0, S), by ``numpy.linalg.slogdet`` (the ratio is the same
+    for the covariance and for the correlation matrix)."""
+    cov = latent_covariance(structure)
+    dx = structure["dim_x"]
+    logdets = [np.linalg.slogdet(m) for m in (cov[:dx, :dx], cov[dx:, dx:], cov)]
+    assert all(sign > 0 for sign, _ in logdets)
+    return 0.5 * (logdets[0][1] + logdets[1][1] - logdets[2][1])
+
+
+def test_gaussian_mi_labels_equal_log_determinants():
+    structures = set()
+    for name, spec in SPLITS.items():
+        indices = range(0, min(spec.size, 60)) if spec.n_grid is None else range(0, spec.size, spec.size // 60)
+        for i in indices:
+            ex = generate_example(spec, i)
+            _, params = base_params(json.loads(ex.params_json()))
+            if params["sampler"] != "gaussian":
+                continue
+            structure = params["structure"]
+            assert ex.mi == pytest.approx(gaussian_mi_by_slogdet(structure), rel=1e-9, abs=1e-12), (name, i)
+            s = np.sqrt(np.diag(latent_covariance(structure)))
+            correlation = sampler_from_params(params).correlation()  # the matrix the sampler states and samples
+            np.testing.assert_allclose(correlation, latent_covariance(structure) / np.outer(s, s), atol=1e-12)
+            structures.add(structure["kind"])
+    assert structures == {"dense", "sparse", "2pair", "lvm"}
+
+
+@pytest.mark.parametrize(
+    "split, index, kind",
+    [("validation", 16, "student"), ("validation", 34, "discrete"), ("test_oomd", 5 * 9, "additive"),
+     ("test_ood_hard", 18, "student")],
+)  # fmt: skip
+def test_non_gaussian_mi_labels_agree_with_monte_carlo(split, index, kind):
+    """E[log p(x, y) - log p(x) - log p(y)] over 20 000 draws, from the samplers' densities (not the closed
+    forms of the labels), within 4 standard errors of the label."""
+    ex = generate_example(SPLITS[split], index)
+    assert base_params(json.loads(ex.params_json()))[1]["sampler"] == kind
+    estimate, stderr = monte_carlo_mi(
+        sampler_from_params(json.loads(ex.params_json())), 20_000, np.random.default_rng(7)
+    )
+    assert abs(estimate - ex.mi) < 4 * stderr, (estimate, stderr, ex.mi)
+
+
+@pytest.mark.parametrize("structure", ["dense", "sparse", "2pair"])
+def test_structure_parameters_span_their_documented_ranges(structure):
+    """The paper's ranges, as the families' descriptions state them: rho ~ U(0, 0.5) for dense,
+    strength ~ U(0.1, 5) for sparse and 2pair (both loadings lam and eta equal the strength)."""
+    rng = np.random.default_rng(0)
+    drawn = [draw_sampler(f"normal-{structure}-base", 3, 4, rng).structure for _ in range(400)]
+    if structure == "dense":
+        values = np.array([s.alpha**2 / (s.alpha**2 + s.eps**2) for s in drawn])  # the equicorrelation
+        low, high = 0.0, 0.5
+    else:
+        values = np.array([s.lam for s in drawn])
+        assert all(s.eta == s.lam for s in drawn)
+        assert all(s.k == 2 for s in drawn) if structure == "2pair" else {s.k for s in drawn} == {1, 2, 3}
+        low, high = 0.1, 5.0
+    assert low <= values.min() < low + 0.05 * (high - low)
+    assert high - 0.05 * (high - low) < values.max() <= high
+    assert abs(np.median(values) - (low + high) / 2) < 0.1 * (high - low)
 
 
 def test_bad_configurations_raise():

@@ -109,8 +109,19 @@ def test_read_columns_and_header_reject_bad_files(csv_file, tmp_path):
     with pytest.raises(ValueError, match="column 'label' is not numeric: 'x' on line 2"):
         read_columns(csv_file, ["label"])
     (tmp_path / "short.csv").write_text("a,b\n1,2\n3\n")
-    with pytest.raises(ValueError, match="column 'b' is not numeric: '' on line 3"):
-        read_columns(tmp_path / "short.csv", ["b"])
+    for names in (["b"], ["a"]):  # a short row is malformed even when the asked-for columns are in it
+        with pytest.raises(ValueError, match=r"^line 3 has 1 fields but the header has 2: no value for column 'b'$"):
+            read_columns(tmp_path / "short.csv", names)
+    (tmp_path / "long.csv").write_text("a,b\n1,2\n\n3,4,5\n")
+    for names in (["b"], ["a", "b"]):  # blank line 3 is skipped; line 4 has a third field no column names
+        with pytest.raises(
+            ValueError, match=r"^line 4 has 3 fields but the header has 2: 1 extra after the last column 'b'$"
+        ):
+            read_columns(tmp_path / "long.csv", names)
+    (tmp_path / "cells.csv").write_text("a,b\n1,\n2,NA\n")
+    with pytest.raises(ValueError, match=r"^column 'b' is not numeric: '' on line 2$"):
+        read_columns(tmp_path / "cells.csv", ["b"])
+    np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a"]), [[1.0], [2.0]])  # b is not read
 
 
 # ---- coercion ------------------------------------------------------------------------------------------------

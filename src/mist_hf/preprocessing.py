@@ -64,7 +64,11 @@ def csv_header(path: str | os.PathLike) -> list[str]:
 
 
 def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
-    """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array."""
+    """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array.
+
+    Blank lines are skipped. Every other row must have exactly as many fields as the header: a row with more or
+    fewer raises ``ValueError`` naming its line, even when the named columns could be read from it.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
@@ -81,9 +85,16 @@ def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
+            if len(row) != len(header):
+                detail = (
+                    f"no value for column {header[len(row)]!r}"
+                    if len(row) < len(header)
+                    else f"{len(row) - len(header)} extra after the last column {header[-1]!r}"
+                )
+                raise ValueError(f"line {line} has {len(row)} fields but the header has {len(header)}: {detail}")
             values = []
             for name, j in zip(names, index, strict=True):
-                cell = row[j].strip() if j < len(row) else ""
+                cell = row[j].strip()
                 try:
                     values.append(float(cell))
                 except ValueError:
