@@ -113,8 +113,9 @@ def _resolve_model(model: MistModel | str | os.PathLike | None) -> MistModel:
 def _levels(confidence: float, quantile_levels: Sequence[float] | None) -> tuple[np.ndarray, float, float]:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    lo, hi = (1 - confidence) / 2, (1 + confidence) / 2
-    extra = [] if quantile_levels is None else [float(t) for t in quantile_levels]
+    # Rounded to 12 decimals, so that (1 - 0.9) / 2 = 0.04999999999999999 and a requested 0.05 are one level.
+    lo, hi = round((1 - confidence) / 2, 12), round((1 + confidence) / 2, 12)
+    extra = [] if quantile_levels is None else [round(float(t), 12) for t in quantile_levels]
     if any(not 0 < t < 1 for t in extra):
         raise ValueError(f"quantile_levels must lie in (0, 1), got {extra}")
     levels = np.unique(np.asarray([lo, 0.5, hi, *extra], dtype=np.float64))
