@@ -97,6 +97,17 @@ def test_load_model_from_folder_and_errors(tiny_model_dir, tmp_path):
     save_file(weights, str(partial / "model.safetensors"))
     with pytest.raises(ValueError, match="does not match"):
         load_model(partial)
+    poisoned = tmp_path / "poisoned"
+    poisoned.mkdir()
+    for f in tiny_model_dir.iterdir():
+        (poisoned / f.name).write_bytes(f.read_bytes())
+    weights = load_file(str(tiny_model_dir / "model.safetensors"))
+    name = sorted(weights)[3]
+    weights[name] = weights[name].clone()
+    weights[name].view(-1)[0] = float("nan")  # one NaN weight
+    save_file(weights, str(poisoned / "model.safetensors"))
+    with pytest.raises(ValueError, match=f"NaN or infinite weights in: {name}"):
+        load_model(poisoned)
 
 
 X, Y = data()

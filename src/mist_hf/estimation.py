@@ -72,7 +72,8 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str | torc
     """Load a MIST model folder (``save_pretrained`` layout) in eval mode; loaded models are cached.
 
     With no argument: the folder named by ``$MIST_MODEL``, else the ``mist-mi/`` folder shipped at the project
-    root. Raises ``ValueError`` with the reason when the folder is missing or its files are unreadable.
+    root. Raises ``ValueError`` with the reason when the folder is missing, its files are unreadable, its weights do
+    not match its config, or a weight is NaN or infinite.
     """
     if name_or_path is None:
         name_or_path = os.environ.get(DEFAULT_MODEL_ENV) or _PACKAGE_ROOT_MODEL
@@ -94,6 +95,9 @@ def load_model(name_or_path: str | os.PathLike | None = None, device: str | torc
     }
     if problems:  # never run with partly random weights
         raise ValueError(f"the checkpoint at {str(path)!r} does not match its config: {problems}")
+    bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:  # a NaN weight would turn every estimate into NaN without an error
+        raise ValueError(f"the checkpoint at {str(path)!r} has NaN or infinite weights in: {', '.join(bad)}")
     model.eval()
     if device is not None:
         model.to(device)
