@@ -203,3 +203,30 @@ def test_a_requested_interval_level_is_not_duplicated(tiny_model):
     est = estimate_mi(X, Y, tiny_model, quantile_levels=[0.05])
     assert len(est.quantile_levels) == len(est.quantiles) == 3
     assert est.quantile_levels.tolist() == [0.05, 0.5, 0.95]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: a * 1e-300,  # float32 would flush these to 0
+        lambda a: a * 1e300,  # and these to inf
+        lambda a: 1e8 + a,  # float32 keeps about 7 digits: these would collapse to a few values
+        lambda a: 1 + 1e-10 * a,  # would become the constant 1.0
+    ],
+    ids=["tiny", "huge", "large offset", "tiny spread"],
+)
+def test_values_float32_cannot_hold_give_the_estimate_of_their_order(tiny_model, change):
+    """The model reads ranks, computed in float64 before any cast: only the order of each column matters, and
+    these maps keep the order of X's columns."""
+    np.testing.assert_array_equal(
+        estimate_mi(change(X), Y, tiny_model).quantiles, estimate_mi(X, Y, tiny_model).quantiles
+    )
+
+
+def test_epoch_seconds_keep_their_distinct_values(tiny_model):
+    seconds = np.round(1e3 * X)  # integers with ties, as timestamps have
+    epoch = 1.7e9 + seconds  # float32 would merge about 100 neighbouring seconds into one value
+    assert len(np.unique(epoch[:, 0])) == len(np.unique(seconds[:, 0]))
+    np.testing.assert_array_equal(
+        estimate_mi(epoch, Y, tiny_model).quantiles, estimate_mi(seconds, Y, tiny_model).quantiles
+    )

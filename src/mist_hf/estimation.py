@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .modeling_mist import MistModel
-from .preprocessing import pad_batch, to_matrix, validate_pair
+from .preprocessing import model_inputs, pad_batch, to_matrix, validate_pair
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
@@ -180,7 +180,8 @@ def estimate_mi_batch(
     for p, (x, y) in enumerate(pairs):
         xa, ya = validate_pair(x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim)
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
-        items += [(xa[idx].astype(np.float32), ya[idx].astype(np.float32)) for idx in parts]
+        copula = mist.config.copula
+        items += [(model_inputs(xa[idx], copula), model_inputs(ya[idx], copula)) for idx in parts]
         owner += [p] * len(parts)
         shapes.append((xa.shape[0], xa.shape[1], ya.shape[1]))
         counts.append(len(parts))

@@ -190,6 +190,23 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
 # ---- padding -------------------------------------------------------------------------------------------------
 
 
+def model_inputs(a: np.ndarray, copula: bool) -> np.ndarray:
+    """A float64 sample ``(n, d)`` as the float32 values the model reads, with every column's order kept exactly.
+
+    A copula model sees only ranks, so each column is replaced by its average ranks, computed in float64: integers
+    and half-integers, exact in float32 up to 2**24 rows, with ties kept. Casting the raw values instead would merge
+    values that float32 cannot tell apart (``1e8 + x``, epoch seconds) and flush tiny or huge scales to 0 or inf.
+    Otherwise each column is standardised in float64 before the cast.
+    """
+    from scipy.stats import rankdata
+
+    a = np.asarray(a, dtype=np.float64)
+    if copula:
+        return rankdata(a, axis=0).astype(np.float32)
+    std = a.std(axis=0)
+    return ((a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+
+
 def _as_2d(example: dict[str, Any], key: str) -> np.ndarray:
     """``example[key]`` as an ``(n, dim)`` float32 array; flat rows (the datasets layout) are reshaped."""
     value = np.asarray(example[key], dtype=np.float32)
