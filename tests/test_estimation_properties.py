@@ -3,8 +3,8 @@
 Every call either returns a finite estimate (non-decreasing quantiles, the point inside its interval, symmetric in
 x and y, unchanged when a column is multiplied by a positive constant) or raises ``ValueError``; it raises exactly
 when the sample is outside the model's input envelope (non-numeric, a side without columns, NaN or inf, unequal n,
-n below ``min_n``, a constant column). The model is the tiny random-weight one: these are properties of the input
-path, not of the estimates' accuracy.
+n below ``min_n``, a constant column, a column repeated inside a side or shared by both). The model is the tiny
+random-weight one: these are properties of the input path, not of the estimates' accuracy.
 
 The safe range of scales. The model casts samples to float32 and reads each column through its ranks, so an
 estimate is unchanged by a positive scale exactly when float32 keeps the column's order and ties. Generated values
@@ -122,6 +122,9 @@ def outside_envelope(xv, yv, config) -> str | None:
         return "too many columns"
     if any((np.ptp(v, axis=0) == 0).any() for v in (xv, yv)):
         return "constant column"
+    columns = [tuple(c) for c in np.hstack([xv, yv]).T]  # every column of x and of y, as exact tuples
+    if len(set(columns)) < len(columns):
+        return "repeated or shared column"
     return None
 
 
@@ -166,8 +169,8 @@ def test_valid_samples_are_symmetric_and_scale_invariant(tiny_model, sample, sid
     """On samples inside the envelope (every dtype, container and safe scale): I(X; Y) = I(Y; X), and multiplying
     one column by 10^exponent changes nothing, since the model reads ranks."""
     x, y, xv, yv = sample
-    if outside_envelope(xv, yv, tiny_model.config) is not None:  # a constant column; the test above covers it
-        event("constant column")
+    if outside_envelope(xv, yv, tiny_model.config) is not None:  # constant or repeated; the test above covers it
+        event("constant or repeated column")
         return
     est = estimate_mi(x, y, tiny_model)
     check_estimate(est, xv.shape[0], xv.shape[1], yv.shape[1])

@@ -194,6 +194,13 @@ def test_validate_pair_accepts_the_envelope_edges():
         (X, np.random.default_rng(0).normal(size=(120, 33)), "y has 33 columns; this model accepts at most 32"),
         (np.hstack([X, np.ones((120, 1))]), Y, r"x has constant column\(s\) carrying no information: x\[2\]"),
         (X, pd.DataFrame({"c": np.zeros(120)}), r"y has constant column\(s\) carrying no information: c"),
+        (X[:, [0, 1, 0]], Y, r"^x repeats column\(s\), which adds nothing but weight: x\[0\] = x\[2\]$"),
+        (
+            X,
+            pd.DataFrame({"a": Y[:, 0], "b": Y[:, 0]}),
+            r"^y repeats column\(s\), which adds nothing but weight: a = b$",
+        ),
+        (X, X[:, 1], r"^x and y share column\(s\), so I\(X; Y\) is infinite: x\[1\] = y\[0\]$"),
         (np.array([["a"] * 2] * 120, dtype=object), Y, "x must be numeric"),
         (pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), Y, "non-numeric column"),
         (X.reshape(120, 2, 1), Y, "1-D"),

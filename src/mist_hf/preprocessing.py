@@ -170,7 +170,8 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
     """Check a sample against the input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``.
 
     The envelope (a model config's ``min_n`` and ``max_dim``): numeric and finite (see :func:`to_matrix`), equal n
-    for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column.
+    for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column, no column repeated inside
+    x or inside y, and no column shared by x and y (I(X; Y) would be infinite).
     """
     xa, x_cols = to_matrix(x, "x")
     ya, y_cols = to_matrix(y, "y")
@@ -184,7 +185,31 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
         constant = [c for c, j in zip(cols, range(arr.shape[1]), strict=True) if np.ptp(arr[:, j]) == 0]
         if constant:
             raise ValueError(f"{name} has constant column(s) carrying no information: {', '.join(constant)}")
+        repeated = _equal_columns(arr, cols, arr, cols, same=True)
+        if repeated:
+            raise ValueError(f"{name} repeats column(s), which adds nothing but weight: {repeated}")
+    shared = _equal_columns(xa, x_cols, ya, y_cols, same=False)
+    if shared:
+        raise ValueError(f"x and y share column(s), so I(X; Y) is infinite: {shared}")
     return xa, ya
+
+
+def _average_ranks(col: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of a 1-D array, tied values sharing the average of their ranks."""
+    _, inverse, counts = np.unique(col, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)  # the highest rank of each distinct value
+    return (last - (counts - 1) / 2)[inverse]
+
+
+def _equal_columns(a: np.ndarray, a_cols: list[str], b: np.ndarray, b_cols: list[str], same: bool) -> str:
+    """``"a[0] = b[2], ..."`` for the pairs of identical columns of ``a`` and ``b`` (each pair once when ``same``)."""
+    pairs = [
+        f"{a_cols[i]} = {b_cols[j]}"
+        for i in range(a.shape[1])
+        for j in range(i + 1 if same else 0, b.shape[1])
+        if np.array_equal(a[:, i], b[:, j])
+    ]
+    return ", ".join(pairs)
 
 
 # ---- padding -------------------------------------------------------------------------------------------------
@@ -198,11 +223,9 @@ def model_inputs(a: np.ndarray, copula: bool) -> np.ndarray:
     values that float32 cannot tell apart (``1e8 + x``, epoch seconds) and flush tiny or huge scales to 0 or inf.
     Otherwise each column is standardised in float64 before the cast.
     """
-    from scipy.stats import rankdata
-
     a = np.asarray(a, dtype=np.float64)
     if copula:
-        return rankdata(a, axis=0).astype(np.float32)
+        return np.stack([_average_ranks(col) for col in a.T], axis=1).astype(np.float32).reshape(a.shape)
     std = a.std(axis=0)
     return ((a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
 
