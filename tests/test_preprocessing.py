@@ -3,6 +3,7 @@ input envelope (each rule fails loudly), padding with explicit masks, and import
 
 import ast
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,16 @@ import pytest
 import torch
 
 import mist_hf.preprocessing
-from mist_hf.preprocessing import as_table, csv_header, load_table, pad_batch, read_columns, to_matrix, validate_pair
+from mist_hf.preprocessing import (
+    MisleadingInputWarning,
+    as_table,
+    csv_header,
+    load_table,
+    pad_batch,
+    read_columns,
+    to_matrix,
+    validate_pair,
+)
 
 
 def table(n=300, d=3, seed=0):
@@ -241,3 +251,30 @@ def test_flat_dataset_layout():
     assert torch.equal(batch["labels"], torch.tensor([0.1]))
     unlabelled = pad_batch([{"x": np.ones((4, 1)), "y": np.ones((4, 2))}])
     assert "labels" not in unlabelled and unlabelled["x"].dtype == torch.float32
+
+
+def test_exact_monotone_relations_warn_that_mi_is_infinite():
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    for y in (x[:, 1] ** 3, -np.exp(x[:, 1])):  # increasing and decreasing maps of x[1]
+        with pytest.warns(
+            MisleadingInputWarning, match=r"^exact monotone relation between x and y \(x\[1\] ~ y\[0\]\)"
+        ):
+            validate_pair(x, y, min_n=10, max_dim=32)
+
+
+def test_discrete_columns_warn_that_they_are_outside_the_prior():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 2, size=200)
+    y = x + rng.normal(size=200)
+    with pytest.warns(
+        MisleadingInputWarning, match=r"^discrete column\(s\) x\[0\] \(2 values\): outside the training prior"
+    ):
+        validate_pair(x, y, min_n=10, max_dim=32)
+
+
+def test_continuous_samples_give_no_warning():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_pair(x, x[:, :1] + rng.normal(size=(200, 1)), min_n=10, max_dim=32)

@@ -9,6 +9,7 @@ from transformers import AutoConfig, AutoModel
 from .configuration_mist import MistConfig
 from .estimation import MIEstimate, estimate_mi, estimate_mi_batch, load_model, mutual_information, pairwise_mi
 from .modeling_mist import MistModel, MistOutput, MistPreTrainedModel
+from .preprocessing import MisleadingInputWarning
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ MistModel.register_for_auto_class("AutoModel")
 
 __all__ = [
     "MIEstimate",
+    "MisleadingInputWarning",
     "MistConfig",
     "MistModel",
     "MistOutput",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,12 +167,17 @@ def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
 # ---- validation ----------------------------------------------------------------------------------------------
 
 
+class MisleadingInputWarning(UserWarning):
+    """A valid sample on which the estimate would mislead (see :func:`misleading_inputs`)."""
+
+
 def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Check a sample against the input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``.
 
     The envelope (a model config's ``min_n`` and ``max_dim``): numeric and finite (see :func:`to_matrix`), equal n
     for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column, no column repeated inside
-    x or inside y, and no column shared by x and y (I(X; Y) would be infinite).
+    x or inside y, and no column shared by x and y (I(X; Y) would be infinite). A valid sample on which the estimate
+    would mislead (an exact monotone relation, discrete columns) gets a :class:`MisleadingInputWarning`.
     """
     xa, x_cols = to_matrix(x, "x")
     ya, y_cols = to_matrix(y, "y")
@@ -191,7 +197,52 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
     shared = _equal_columns(xa, x_cols, ya, y_cols, same=False)
     if shared:
         raise ValueError(f"x and y share column(s), so I(X; Y) is infinite: {shared}")
+    for reason in misleading_inputs(xa, ya, x_cols, y_cols):
+        warnings.warn(reason, MisleadingInputWarning, stacklevel=2)
     return xa, ya
+
+
+FEW_VALUES = 10
+"""A column with at most this many distinct values is treated as discrete by :func:`misleading_inputs`."""
+
+
+def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols: list[str]) -> list[str]:
+    """Reasons an estimate on this valid sample would mislead, each a sentence for a warning (empty: none).
+
+    - A column of x and one of y in an exact monotone relation (identical or reversed ranks): Y determines that
+      column of X, so I(X; Y) is infinite, while an estimate is always finite.
+    - Columns with few distinct values (at most :data:`FEW_VALUES`): the model reads them through tied ranks as if
+      continuous, and v1 was trained on continuous data and on integer-plus-noise data only, so estimates on
+      discrete columns can be far off (binary y = x gives about 1.8 nats, above the largest possible ln 2 = 0.69).
+    """
+    reasons = []
+    x_ranks = [_average_ranks(c) for c in xa.T]
+    y_ranks = [_average_ranks(c) for c in ya.T]
+    n = xa.shape[0]
+    monotone = [
+        f"{x_cols[i]} ~ {y_cols[j]}"
+        for i, rx in enumerate(x_ranks)
+        for j, ry in enumerate(y_ranks)
+        if np.array_equal(rx, ry) or np.array_equal(rx, n + 1 - ry)
+    ]
+    if monotone:
+        reasons.append(
+            f"exact monotone relation between x and y ({', '.join(monotone)}): I(X; Y) is infinite, and any finite "
+            "estimate, this one included, is wrong"
+        )
+    few = [
+        f"{name} ({k} values)"
+        for cols, arr in ((x_cols, xa), (y_cols, ya))
+        for name, col in zip(cols, arr.T, strict=True)
+        if (k := len(np.unique(col))) <= FEW_VALUES
+    ]
+    if few:
+        reasons.append(
+            f"discrete column(s) {', '.join(few)}: outside the training prior of this model (continuous data, and "
+            "integer-plus-noise data), so the estimate can be far off; for example binary y = x gives about 1.8 nats, "
+            "above the largest possible value ln 2 = 0.69"
+        )
+    return reasons
 
 
 def _average_ranks(col: np.ndarray) -> np.ndarray:
