@@ -230,3 +230,12 @@ def test_epoch_seconds_keep_their_distinct_values(tiny_model):
     np.testing.assert_array_equal(
         estimate_mi(epoch, Y, tiny_model).quantiles, estimate_mi(seconds, Y, tiny_model).quantiles
     )
+
+
+def test_batch_and_pairwise_errors_name_the_failing_pair(tiny_model):
+    good = (X, Y)
+    with pytest.raises(ValueError, match=r"^pair 1: x contains NaN or infinite values"):
+        estimate_mi_batch([good, (np.full_like(X, np.nan), Y), good], tiny_model)
+    table = pd.DataFrame({"a": X[:, 0], "b": Y[:, 0], "c": X[:, 0]})  # c repeats a: their MI is infinite
+    with pytest.raises(ValueError, match=r"^pair 1 \(a and c\): x and y share column\(s\)"):
+        pairwise_mi(table, tiny_model)

@@ -165,10 +165,13 @@ def estimate_mi_batch(
     seed: int = 0,
     max_subsamples: int = 32,
     batch_size: int = 24,
+    names: Sequence[str] | None = None,
 ) -> list[MIEstimate]:
     """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
 
-    Arguments as in :func:`estimate_mi`; returns one :class:`MIEstimate` per pair, in order.
+    Arguments as in :func:`estimate_mi`; ``names`` labels the pairs in error messages (default: their positions).
+    Returns one :class:`MIEstimate` per pair, in order. A pair outside the input envelope raises ``ValueError`` naming
+    the pair.
     """
     if unit not in ("nats", "bits"):
         raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
@@ -178,7 +181,12 @@ def estimate_mi_batch(
     levels, lo, hi = _levels(confidence, quantile_levels)
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
-        xa, ya = validate_pair(x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim)
+        try:
+            xa, ya = validate_pair(x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim)
+        except ValueError as err:
+            if len(pairs) == 1:
+                raise
+            raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
         copula = mist.config.copula
         items += [(model_inputs(xa[idx], copula), model_inputs(ya[idx], copula)) for idx in parts]
@@ -268,7 +276,11 @@ def pairwise_mi(
     if d < 2:
         raise ValueError(f"table needs at least 2 columns, got {d}")
     pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-    estimates = estimate_mi_batch([(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed)
+    labels = [str(c) for c in table.columns] if hasattr(table, "columns") else [f"column {j}" for j in range(d)]
+    names = [f"{labels[i]} and {labels[j]}" for i, j in pairs]
+    estimates = estimate_mi_batch(
+        [(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed, names=names
+    )
     matrix = np.full((d, d), np.nan)
     for (i, j), est in zip(pairs, estimates, strict=True):
         matrix[i, j] = matrix[j, i] = est.mi
