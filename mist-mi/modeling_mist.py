@@ -138,18 +138,35 @@ class MistModel(MistPreTrainedModel):
         return MistOutput(loss=loss, mi=median, quantiles=log_space_to_mi(log_q), quantile_levels=levels)
 
     # ---- the steps of forward ----------------------------------------------------------------------------
-    @staticmethod
-    def _masks(x, y, row_mask, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Checks that x and y share rows; returns bool masks ``(B, n)``, ``(B, dx)``, ``(B, dy)``, all-True where
-        not given."""
+    def _masks(self, x, y, row_mask, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Checks the inputs; returns bool masks ``(B, n)``, ``(B, dx)``, ``(B, dy)``, all-True where not given.
+
+        Raises ``ValueError`` when x and y do not share rows, a side has more than ``config.max_dim`` columns (they
+        would be cut off), a sample has fewer than 2 real rows or no real column on a side, or a real entry is NaN or
+        infinite (padding is never read, so it may hold anything).
+        """
         b, n, dx = x.shape
+        dy = y.shape[-1]
         if y.shape[:2] != (b, n):
             raise ValueError(f"x and y must share batch and row dims, got {tuple(x.shape)} and {tuple(y.shape)}")
+        if max(dx, dy) > self.config.max_dim:
+            raise ValueError(f"x has {dx} and y {dy} columns; this model reads at most {self.config.max_dim} a side")
 
         def real(mask: torch.Tensor | None, *shape: int) -> torch.Tensor:
             return torch.ones(*shape, dtype=torch.bool, device=x.device) if mask is None else mask.bool()
 
-        return real(row_mask, b, n), real(x_mask, b, dx), real(y_mask, b, y.shape[-1])
+        row_mask, x_mask, y_mask = real(row_mask, b, n), real(x_mask, b, dx), real(y_mask, b, dy)
+        empty = (row_mask.sum(1) < 2) | ~x_mask.any(1) | ~y_mask.any(1)
+        if bool(empty.any()):
+            raise ValueError(
+                f"sample(s) {empty.nonzero()[:, 0].tolist()} have fewer than 2 real rows or no real column"
+            )
+        for v, mask, name in ((x, x_mask, "x"), (y, y_mask, "y")):
+            bad = ~torch.isfinite(v) & row_mask.unsqueeze(-1) & mask.unsqueeze(1)
+            if bool(bad.any()):
+                raise ValueError(f"{name} has NaN or infinite values at real entries of sample(s) "
+                                 f"{bad.any(-1).any(-1).nonzero()[:, 0].tolist()}")  # fmt: skip
+        return row_mask, x_mask, y_mask
 
     def _levels(self, quantile_levels, x: torch.Tensor) -> torch.Tensor:
         """The requested levels (default ``config.quantile_levels``) as a ``(Q,)`` tensor; checks they lie in (0, 1)."""

@@ -154,6 +154,29 @@ def test_bad_quantile_levels_and_shapes_raise():
         model(x, y[:, :10])
 
 
+def test_forward_rejects_what_it_would_get_wrong():
+    model = make(max_dim=4)
+    x, y = sample(dx=3, dy=2)
+    with pytest.raises(ValueError, match=r"^x has 5 and y 2 columns; this model reads at most 4 a side$"):
+        model(torch.randn(2, 40, 5), y)  # five columns would be cut to the first four
+    rows = torch.ones(2, 40, dtype=torch.bool)
+    rows[1, 1:] = False
+    with pytest.raises(ValueError, match=r"^sample\(s\) \[1\] have fewer than 2 real rows or no real column$"):
+        model(x, y, row_mask=rows)
+    no_x = torch.ones(2, 3, dtype=torch.bool)
+    no_x[0] = False
+    with pytest.raises(ValueError, match=r"^sample\(s\) \[0\] have fewer than 2 real rows or no real column$"):
+        model(x, y, x_mask=no_x)
+    bad = y.clone()
+    bad[1, 7, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"^y has NaN or infinite values at real entries of sample\(s\) \[1\]$"):
+        model(x, bad)
+    pad_rows = torch.ones(2, 40, dtype=torch.bool)
+    pad_rows[1, 7] = False  # the NaN sits in a padded row: never read, so no error
+    ok = model(x, bad, row_mask=pad_rows)
+    assert torch.isfinite(ok.quantiles).all()
+
+
 def test_save_pretrained_writes_code_and_round_trips_bit_identically(tiny_model, tiny_model_dir):
     files = sorted(os.listdir(tiny_model_dir))
     assert {"config.json", "model.safetensors", "configuration_mist.py", "modeling_mist.py", "layers.py"} <= set(files)
