@@ -239,3 +239,16 @@ def test_batch_and_pairwise_errors_name_the_failing_pair(tiny_model):
     table = pd.DataFrame({"a": X[:, 0], "b": Y[:, 0], "c": X[:, 0]})  # c repeats a: their MI is infinite
     with pytest.raises(ValueError, match=r"^pair 1 \(a and c\): x and y share column\(s\)"):
         pairwise_mi(table, tiny_model)
+
+
+def test_mutual_information_takes_float64_and_numpy_and_bounds_memory(tiny_model):
+    x = torch.tensor(X[:60], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(Y[:60], dtype=torch.float64)
+    mi = mutual_information(x, y, tiny_model)
+    mi.backward()
+    assert mi.dtype == torch.float32 and x.grad is not None and x.grad.abs().sum() > 0  # gradients through the cast
+    as_numpy = mutual_information(X[:60], Y[:60], tiny_model)
+    assert float(as_numpy) == pytest.approx(float(mi), abs=1e-6)
+    big = torch.zeros(1, 20_000, 4)  # 20,000^2 x 8 columns x 4 bytes = 12.8 GB of pairwise ranks
+    with pytest.raises(ValueError, match=r"^smooth ranks of 1 x 20000 rows and 8 columns need 12.8 GB"):
+        mutual_information(big, big, tiny_model)

@@ -291,6 +291,10 @@ def pairwise_mi(
     return matrix
 
 
+SMOOTH_RANK_MAX_BYTES = 2 * 10**9
+"""The largest pairwise tensor of the smooth-rank front end :func:`mutual_information` builds (it keeps a few)."""
+
+
 def mutual_information(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -299,16 +303,29 @@ def mutual_information(
 ) -> torch.Tensor:
     """Differentiable MI (nats) from tensors: ``(n, dx), (n, dy) -> ()`` or ``(B, n, dx), (B, n, dy) -> (B,)``.
 
-    Runs the model's smooth-rank front end, so gradients reach ``x`` and ``y``. No input checks beyond shapes:
-    this is the path for training loops.
+    Runs the model's smooth-rank front end, so gradients reach ``x`` and ``y``. Tensors of any float dtype (float64
+    included) and numpy arrays are accepted; the model computes in its own dtype and gradients flow back through the
+    cast. The smooth ranks compare every pair of rows, so memory grows with n²: inputs whose pairwise tensor would
+    exceed :data:`SMOOTH_RANK_MAX_BYTES` raise ``ValueError`` (subsample the rows). The model's forward checks the
+    rest (finite values, at most ``max_dim`` columns a side).
     """
     mist = _resolve_model(model)
+    dtype = next(mist.parameters()).dtype
+    x, y = (torch.as_tensor(v) if not isinstance(v, torch.Tensor) else v for v in (x, y))
+    x, y = x.to(dtype), y.to(dtype)
     single = x.dim() == 2
     if single:
         x, y = x.unsqueeze(0), y.unsqueeze(0)
     if x.dim() != 3 or y.dim() != 3 or x.shape[:2] != y.shape[:2]:
         raise ValueError(
             f"need x (n, dx) and y (n, dy), or batched (B, n, d), got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    b, n = x.shape[:2]
+    pairwise = b * n * n * (x.shape[2] + y.shape[2]) * x.element_size()
+    if pairwise > SMOOTH_RANK_MAX_BYTES:
+        raise ValueError(
+            f"smooth ranks of {b} x {n} rows and {x.shape[2] + y.shape[2]} columns need {pairwise / 1e9:.1f} GB "
+            f"(more than {SMOOTH_RANK_MAX_BYTES / 1e9:.0f} GB); subsample the rows (memory grows with n^2)"
         )
     out = mist(x, y, quantile_levels=[quantile], soft_ranks=True).quantiles[:, 0]
     return out[0] if single else out
