@@ -1,11 +1,25 @@
 """The mist-mi command line."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import mist_hf
 from mist_hf.cli import main
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def run_python(*args, env_drop=()):
+    """``python *args`` in a fresh process with src/ importable, minus the variables in ``env_drop``."""
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 @pytest.fixture
@@ -95,3 +109,40 @@ def test_missing_file_and_model(tmp_path, csv_file, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["estimate", str(csv_file), "--x", "a", "--y", "b", "--model", str(tmp_path / "nomodel")]) == 2
     assert "no MIST model" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit, match=r"^0$"):
+        main(["--version"])
+    assert capsys.readouterr().out == f"mist-mi {mist_hf.__version__}\n"
+
+
+def test_python_dash_m_runs_the_cli():
+    result = run_python("-m", "mist_hf", "--version")
+    assert result.returncode == 0 and result.stdout == f"mist-mi {mist_hf.__version__}\n"
+
+
+def test_no_weight_loading_progress_bar(csv_file, tiny_model_dir):
+    code = "import sys; from mist_hf.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = ["estimate", str(csv_file), "--x", "a", "--y", "b", "--model", str(tiny_model_dir)]
+    result = run_python("-c", code, *args, env_drop=("HF_HUB_DISABLE_PROGRESS_BARS",))
+    assert result.returncode == 0 and "I(a ; b) =" in result.stdout
+    assert "Loading weights" not in result.stderr and "it/s" not in result.stderr and "%|" not in result.stderr
+
+
+def test_pairwise_json(csv_file, tiny_model_dir, capsys):
+    assert main(["pairwise", str(csv_file), "--columns", "a,b,c", "--model", str(tiny_model_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["columns"] == ["a", "b", "c"] and result["unit"] == "nats"
+    assert len(result["mi"]) == 3 and all(len(row) == 3 for row in result["mi"])
+    assert [result["mi"][i][i] for i in range(3)] == [None] * 3
+    assert result["mi"][0][1] == pytest.approx(result["mi"][1][0]) and result["mi"][0][1] > 0
+
+
+@pytest.mark.parametrize(
+    "command", [["estimate", "--x", "a", "--y", "b"], ["pairwise"], ["pairwise", "--columns", "a,b"]]
+)
+def test_missing_file_message_is_the_same_for_every_command(tmp_path, capsys, command):
+    missing = tmp_path / "none.csv"
+    assert main([command[0], str(missing), *command[1:]]) == 2
+    assert capsys.readouterr().err == f"mist-mi: error: no such file: {missing}\n"

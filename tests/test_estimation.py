@@ -1,5 +1,6 @@
 """The estimation API: input types, units, batching, large n, pairwise matrices, loading and bad input."""
 
+import json
 import math
 
 import numpy as np
@@ -252,3 +253,32 @@ def test_mutual_information_takes_float64_and_numpy_and_bounds_memory(tiny_model
     big = torch.zeros(1, 20_000, 4)  # 20,000^2 x 8 columns x 4 bytes = 12.8 GB of pairwise ranks
     with pytest.raises(ValueError, match=r"^smooth ranks of 1 x 20000 rows and 8 columns need 12.8 GB"):
         mutual_information(big, big, tiny_model)
+
+
+def test_estimate_to_dict_is_plain_json(tiny_model):
+    est = estimate_mi(*data(), tiny_model, quantile_levels=[0.1])
+    record = est.to_dict()
+    assert json.loads(json.dumps(record)) == record
+    assert type(record["mi"]) is float and type(record["n"]) is int and record["unit"] == "nats"
+    assert record["interval"] == [float(v) for v in est.interval]
+    assert record["quantiles"] == est.quantiles.tolist() and all(type(q) is float for q in record["quantiles"])
+    assert record["quantile_levels"] == pytest.approx([0.05, 0.1, 0.5, 0.95]) and record["subsamples"] == 1
+
+
+def test_estimate_format_equality_and_repr(tiny_model):
+    x, y = data()
+    est, again, other = (
+        estimate_mi(x, y, tiny_model),
+        estimate_mi(x, y, tiny_model),
+        estimate_mi(x, y, tiny_model, seed=1),
+    )
+    assert f"{est:.2f}" == f"{est.mi:.2f}" and f"{est}" == str(est) == format(est, "")
+    assert (est == again) is True and (est != again) is False
+    other.quantiles = other.quantiles + 1.0
+    assert (est == other) is False and est != "0.37"
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(est)
+    text = repr(est)
+    assert text.startswith("MIEstimate(mi=") and "array" not in text and "quantiles" not in text
+    for part in (f"{est.mi:.4f}", "interval=(", "unit='nats'", "n=120", "subsamples=1"):
+        assert part in text

@@ -1,10 +1,11 @@
 """Command line: ``mist-mi estimate data.csv --x a,b --y c`` prints I(X; Y) and its interval.
 
     mist-mi estimate data.csv --x a,b --y c [--unit bits] [--confidence 0.9] [--model PATH] [--json]
-    mist-mi pairwise data.csv [--columns a,b,c] [--unit bits] [--model PATH]
+    mist-mi pairwise data.csv [--columns a,b,c] [--unit bits] [--model PATH] [--json]
+    mist-mi --version
 
-The CSV needs a header row. Errors (unknown or non-numeric columns, invalid data) are printed on stderr
-with exit status 2.
+``python -m mist_hf ...`` runs the same command. The CSV needs a header row. Errors (missing file, unknown or
+non-numeric columns, invalid data) are printed on stderr with exit status 2.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def _split(spec: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import mist_hf  # the package itself (already imported with this module), for its __version__
+
     parser = argparse.ArgumentParser(prog="mist-mi", description="Mutual information with MIST.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {mist_hf.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     est = sub.add_parser("estimate", help="I(X; Y) between two groups of columns")
     est.add_argument("csv", type=Path)
@@ -38,15 +42,23 @@ def main(argv: list[str] | None = None) -> int:
     pair = sub.add_parser("pairwise", help="MI between every pair of columns")
     pair.add_argument("csv", type=Path)
     pair.add_argument("--columns", default=None, help="comma-separated columns (default: all)")
+    pair.add_argument("--json", action="store_true", help="print JSON (columns and matrix; null on the diagonal)")
     for p in (est, pair):
         p.add_argument("--unit", choices=["nats", "bits"], default="nats")
         p.add_argument("--model", default=None, help="model folder (default: $MIST_MODEL or the shipped mist-mi)")
         p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from .estimation import estimate_mi, pairwise_mi  # imported here: transformers is slow to import
+    # imported here: transformers is slow to import. Its weight-loading progress bar is noise on a terminal.
+    from transformers.utils import logging as hf_logging
 
+    from .estimation import estimate_mi, pairwise_mi
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
+        if not args.csv.is_file():  # the same message from every command, before any other work
+            raise ValueError(f"no such file: {args.csv}")
         if args.command == "estimate":
             xs, ys = _split(args.x), _split(args.y)
             data = read_columns(args.csv, xs + ys)
@@ -65,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             names = _split(args.columns) if args.columns else csv_header(args.csv)
             matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
+            if args.json:
+                rows = [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
+                print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
+                return 0
             width = max(len(c) for c in names)
             print(" " * width + " " + " ".join(f"{c:>9}" for c in names))
             for name, row in zip(names, matrix, strict=True):
@@ -72,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as err:
         print(f"mist-mi: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if bars:  # main() may be called from Python: leave the setting as it was
+            hf_logging.enable_progress_bar()
     return 0
 
 

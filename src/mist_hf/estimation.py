@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +57,59 @@ class MIEstimate:
     subsamples: int = 1
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    # Mutable and compared field by field, so not hashable (explicit, as the dataclass would set it).
+    __hash__ = None  # type: ignore[assignment]
+
     def __float__(self) -> float:
         return float(self.mi)
 
     def __str__(self) -> str:
         lo, hi = self.interval
         return f"I(X;Y) = {self.mi:.4f} {self.unit}, {self.confidence:.0%} interval [{lo:.4f}, {hi:.4f}]"
+
+    def __repr__(self) -> str:
+        lo, hi = self.interval
+        return (
+            f"MIEstimate(mi={self.mi:.4f}, interval=({lo:.4f}, {hi:.4f}), confidence={self.confidence:g}, "
+            f"unit={self.unit!r}, n={self.n}, subsamples={self.subsamples})"
+        )
+
+    def __format__(self, spec: str) -> str:
+        """``f"{est:.2f}"`` formats the point estimate; an empty spec gives ``str(est)``."""
+        return format(float(self.mi), spec) if spec else str(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MIEstimate):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The estimate as plain Python types (floats, ints, str, lists, dicts): ``json.dumps`` accepts it."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that also holds for numpy arrays (element-wise, same shape) and containers of them."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy and torch values turned into plain Python ones (tuples become lists)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 # ---- model loading ---------------------------------------------------------------------------------------
