@@ -146,3 +146,39 @@ def test_missing_file_message_is_the_same_for_every_command(tmp_path, capsys, co
     missing = tmp_path / "none.csv"
     assert main([command[0], str(missing), *command[1:]]) == 2
     assert capsys.readouterr().err == f"mist-mi: error: no such file: {missing}\n"
+
+
+def test_rows_read_and_warnings_are_reported(tmp_path, tiny_model_dir, capsys):
+    """Beyond max_subsamples * max_n rows the CLI says how many rows it read; warnings come as one line each."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=12_000)
+    lines = ["a,b,flag"] + [f"{u},{u + rng.normal()},{int(u > 0)}" for u in a]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    model = str(tiny_model_dir)  # tiny config: max_n 500, and estimate_mi reads at most 32 subsamples: 16,000 rows
+    assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", model]) == 0
+    out = capsys.readouterr()
+    assert "(n = 12000)" in out.out and out.err == ""  # every row read, nothing to warn about
+    assert main(["estimate", str(path), "--x", "a", "--y", "flag", "--model", model, "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["rows_used"] == 12_000
+    assert out.err.startswith("mist-mi: warning: discrete column(s) y[0] (2 values): outside the training prior")
+
+
+def test_dropped_rows_are_reported(tmp_path, tiny_model_dir, capsys):
+    from mist_hf import MistConfig, MistModel
+
+    narrow = tmp_path / "narrow"  # max_n 50: 32 subsamples read at most 1,600 rows
+    MistModel(MistConfig(hidden_size=16, num_heads=2, num_inducing=4, num_row_layers=1, max_n=50)).save_pretrained(
+        narrow
+    )
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=2_000)
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n" + "\n".join(f"{u},{u + rng.normal()}" for u in a) + "\n")
+    assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", str(narrow)]) == 0
+    out = capsys.readouterr()
+    assert "(n = 2000, 1,600 rows read)" in out.out
+    assert (
+        "mist-mi: warning: the estimate reads 1,600 of the 2,000 rows (32 random subsamples of at most 50)" in out.err
+    )

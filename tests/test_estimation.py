@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -282,3 +283,18 @@ def test_estimate_format_equality_and_repr(tiny_model):
     assert text.startswith("MIEstimate(mi=") and "array" not in text and "quantiles" not in text
     for part in (f"{est.mi:.4f}", "interval=(", "unit='nats'", "n=120", "subsamples=1"):
         assert part in text
+
+
+def test_rows_beyond_the_subsamples_are_never_dropped_silently(tiny_model):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(1_300, 2))
+    y = x[:, :1] + rng.normal(size=(1_300, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = estimate_mi(x, y, tiny_model)  # 3 subsamples of at most 500: every row read, no warning
+    assert whole.rows_used == 1_300 and whole.subsamples == 3
+    with pytest.warns(
+        UserWarning, match=r"^the estimate reads 1,000 of the 1,300 rows \(2 random subsamples of at most 500\)"
+    ):
+        cut = estimate_mi(x, y, tiny_model, max_subsamples=2)
+    assert cut.rows_used == 1_000 and cut.n == 1_300 and "rows_used=1000" in repr(cut)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    caught = warnings.catch_warnings(record=True)
+    told = caught.__enter__()  # warnings (dropped rows, misleading inputs) are printed as one line each below
+    warnings.simplefilter("always")
     try:
         if not args.csv.is_file():  # the same message from every command, before any other work
             raise ValueError(f"no such file: {args.csv}")
@@ -67,13 +71,14 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
             )  # fmt: skip
             if args.json:
-                fields = ("mi", "confidence", "unit", "n", "subsamples")
+                fields = ("mi", "confidence", "unit", "n", "subsamples", "rows_used")
                 record = {k: getattr(est_, k) for k in fields} | {"interval": list(est_.interval), "x": xs, "y": ys}
                 print(json.dumps(record))
             else:
                 print(f"I({','.join(xs)} ; {','.join(ys)}) = {est_.mi:.4f} {est_.unit}")
                 lo, hi = est_.interval
-                print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n})")
+                read = "" if est_.rows_used == est_.n else f", {est_.rows_used:,} rows read"
+                print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n}{read})")
         else:
             names = _split(args.columns) if args.columns else csv_header(args.csv)
             matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
@@ -89,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mist-mi: error: {err}", file=sys.stderr)
         return 2
     finally:
+        caught.__exit__(None, None, None)
+        for w in told:
+            print(f"mist-mi: warning: {w.message}", file=sys.stderr)
         if bars:  # main() may be called from Python: leave the setting as it was
             hf_logging.enable_progress_bar()
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -43,6 +44,8 @@ class MIEstimate:
         unit: ``"nats"`` or ``"bits"``.
         n, dim_x, dim_y: the sample's shape.
         subsamples: how many disjoint subsamples were aggregated (1 when n <= the model's max_n).
+        rows_used: how many of the n rows the estimate read (fewer than n only beyond ``max_subsamples * max_n``
+            rows, and then a warning says so).
     """
 
     mi: float
@@ -55,7 +58,12 @@ class MIEstimate:
     dim_x: int
     dim_y: int
     subsamples: int = 1
+    rows_used: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.rows_used is None:
+            self.rows_used = self.n
 
     # Mutable and compared field by field, so not hashable (explicit, as the dataclass would set it).
     __hash__ = None  # type: ignore[assignment]
@@ -71,7 +79,7 @@ class MIEstimate:
         lo, hi = self.interval
         return (
             f"MIEstimate(mi={self.mi:.4f}, interval=({lo:.4f}, {hi:.4f}), confidence={self.confidence:g}, "
-            f"unit={self.unit!r}, n={self.n}, subsamples={self.subsamples})"
+            f"unit={self.unit!r}, n={self.n}, subsamples={self.subsamples}, rows_used={self.rows_used})"
         )
 
     def __format__(self, spec: str) -> str:
@@ -235,11 +243,18 @@ def estimate_mi_batch(
                 raise
             raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
+        used = sum(len(idx) for idx in parts)
+        if used < xa.shape[0]:
+            warnings.warn(
+                f"{'' if len(pairs) == 1 else f'pair {p}: '}the estimate reads {used:,} of the {xa.shape[0]:,} rows "
+                f"({len(parts)} random subsamples of at most {mist.config.max_n}); raise max_subsamples to read more",
+                stacklevel=2,
+            )
         copula = mist.config.copula
         items += [(model_inputs(xa[idx], copula), model_inputs(ya[idx], copula)) for idx in parts]
         owner += [p] * len(parts)
         shapes.append((xa.shape[0], xa.shape[1], ya.shape[1]))
-        counts.append(len(parts))
+        counts.append((len(parts), used))
     if not items:
         return []
     quantiles = _run(mist, items, levels, batch_size)
@@ -259,7 +274,8 @@ def estimate_mi_batch(
                 n=n,
                 dim_x=dx,
                 dim_y=dy,
-                subsamples=counts[p],
+                subsamples=counts[p][0],
+                rows_used=counts[p][1],
             )
         )
     return results
