@@ -100,3 +100,72 @@ def test_training_resumes_past_a_truncated_checkpoint(run, capsys):
     steps = [e["step"] for e in state["log_history"] if "loss" in e]
     assert steps == [1, 2, 3, 4, 5, 6]  # steps 3 and 4 were retrained once, after checkpoint-2's history
     assert intact_checkpoint(run / "checkpoint-4") is None  # the retrained step 4 rewrote the broken checkpoint
+
+
+WRAPPER = """
+import os, sys, time
+from mist_hf.training import MistTrainer, parse_train_args, train
+
+log, pause = os.environ["MIST_LABEL_LOG"], float(os.environ.get("MIST_STEP_PAUSE", "0"))
+original = MistTrainer.training_step
+
+
+def training_step(self, model, inputs, num_items_in_batch=None):
+    # the batch this step trains on, as its labels, after the steps already taken
+    with open(log, "a") as f:
+        f.write(" ".join([str(self.state.global_step), *map(repr, inputs["labels"].tolist())]) + "\\n")
+    time.sleep(pause)
+    return original(self, model, inputs, num_items_in_batch)
+
+
+MistTrainer.training_step = training_step
+train(*parse_train_args(sys.argv[1:]))
+"""
+
+
+def trained_batches(log: Path) -> list[tuple[int, list[str]]]:
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [(int(row[0]), row[1:]) for row in rows]
+
+
+def test_killed_run_resumes_without_repeating_or_skipping_batches(tmp_path):
+    """SIGKILL a run a few steps past checkpoint-3 and resume it: the batches trained from the checkpoint on are
+    exactly the uninterrupted run's, none repeated and none skipped (the batches the killed run trained after its
+    checkpoint are lost with it and trained again, once)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    wrapper = tmp_path / "train_logged.py"
+    wrapper.write_text(WRAPPER)
+    args = [*TINY, "--save_steps", "3", "--lr_scheduler_type", "constant", "--eval_steps", "1000"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def command(out: Path, steps: int) -> list[str]:
+        return [sys.executable, str(wrapper), "--output_dir", str(out), "--max_steps", str(steps), *args]
+
+    whole_log, cut_log, resumed_log = tmp_path / "whole.log", tmp_path / "cut.log", tmp_path / "resumed.log"
+    # the uninterrupted run goes alongside the one to be killed
+    whole_run = subprocess.Popen(command(tmp_path / "whole", 9), env=env | {"MIST_LABEL_LOG": str(whole_log)})
+    cut = tmp_path / "cut"
+    killed = subprocess.Popen(command(cut, 40), env=env | {"MIST_LABEL_LOG": str(cut_log), "MIST_STEP_PAUSE": "0.1"})
+    deadline = time.monotonic() + 60
+    try:
+        # kill once step 5 is under way: checkpoint-3 is complete then (it is written before step 4 starts)
+        while not (cut_log.is_file() and any(step >= 4 for step, _ in trained_batches(cut_log))):
+            assert killed.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.01)
+    finally:
+        killed.kill()
+        killed.wait()
+    assert not (cut / "final").exists() and (cut / "checkpoint-3" / "trainer_state.json").is_file()
+
+    subprocess.run(command(cut, 9), env=env | {"MIST_LABEL_LOG": str(resumed_log)}, check=True)
+    assert whole_run.wait(timeout=120) == 0
+    whole, before, after = trained_batches(whole_log), trained_batches(cut_log), trained_batches(resumed_log)
+    start = after[0][0]  # the step of the checkpoint the resumed run started from
+    assert start >= 3 and start % 3 == 0 and [step for step, _ in after] == list(range(start, 9))
+    assert [labels for _, labels in after] == [labels for _, labels in whole[start:]]
+    assert [labels for step, labels in before if step < start] == [labels for _, labels in whole[:start]]
+    assert [step for step, _ in whole] == list(range(9))
