@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from ..configuration_mist import MistConfig
 from ..data import BatchStream, ExampleStream
@@ -22,18 +24,81 @@ from .arguments import AdaptArguments, DataArguments
 from .callbacks import TimeLimit
 from .trainer import MistTrainer, preprocess_logits, quantile_metrics
 
+_CHECKPOINT = re.compile(rf"^{PREFIX_CHECKPOINT_DIR}-(\d+)$")
+
+
+def intact_checkpoint(folder: str | Path) -> str | None:
+    """Why the Trainer checkpoint ``folder`` cannot be resumed from, or ``None`` when it is intact.
+
+    A kill during a save leaves a truncated or missing file: ``trainer_state.json`` must parse and name the folder's
+    step, every ``*.safetensors`` file must open with all its tensors readable, every ``*.pt`` / ``*.pth`` file
+    (optimizer, scheduler, scaler, RNG states) must load with ``torch.load(weights_only=True)`` as the Trainer loads
+    them, and ``training_args.bin`` must be there. Checkpoints are a few MB, so reading everything is cheap.
+    """
+    import torch
+    from safetensors import safe_open
+    from transformers.trainer_pt_utils import safe_globals
+
+    folder = Path(folder)
+    state_file = folder / "trainer_state.json"
+    if not state_file.is_file():
+        return "trainer_state.json is missing"
+    try:
+        step = json.loads(state_file.read_text())["global_step"]
+    except (ValueError, KeyError, TypeError) as err:
+        return f"trainer_state.json is unreadable ({type(err).__name__}: {err})"
+    expected = int(folder.name.rsplit("-", 1)[-1])
+    if step != expected:
+        return f"trainer_state.json has global_step {step}, not {expected}"
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        return "model.safetensors is missing"
+    for path in weights:
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():
+                    f.get_tensor(key)
+        except Exception as err:  # safetensors raises its own error types for a truncated or garbled file
+            return f"{path.name} is unreadable ({type(err).__name__}: {err})"
+    for path in sorted([*folder.glob("*.pt"), *folder.glob("*.pth")]):
+        try:
+            with safe_globals():
+                torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # torch.load raises RuntimeError, EOFError, UnpicklingError, ... on a bad file
+            return f"{path.name} is unreadable ({type(err).__name__}: {err})"
+    if not (folder / "training_args.bin").is_file():
+        return "training_args.bin is missing"
+    return None
+
 
 def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str | None, int]:
-    """The newest checkpoint in ``output_dir`` (or ``None``) and how many batches each process has consumed.
+    """The newest intact checkpoint in ``output_dir`` (or ``None``) and how many batches each process has consumed.
 
     A resumed run builds the same :class:`~mist_hf.data.BatchStream` with ``skip_batches`` set to that count, so it
-    continues right after the batches it has used.
+    continues right after the batches it has used. Newer checkpoints that a kill left incomplete or corrupt (see
+    :func:`intact_checkpoint`) are skipped with a warning naming what is wrong; with none intact the run starts over.
     """
-    last = get_last_checkpoint(str(output_dir)) if Path(output_dir).is_dir() else None
-    if last is None:
+    output_dir = Path(output_dir)
+    if not output_dir.is_dir():
         return None, 0
-    step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
-    return last, step * args.gradient_accumulation_steps
+    steps = {}
+    for path in output_dir.iterdir():
+        match = _CHECKPOINT.match(path.name)
+        if match and path.is_dir():
+            steps[path] = int(match.group(1))
+    broken = []
+    for path in sorted(steps, key=steps.get, reverse=True):
+        reason = intact_checkpoint(path)
+        if reason is None:
+            for name, why in broken:
+                warnings.warn(f"{name} is unusable: {why}; resuming from {path.name}", UserWarning, stacklevel=2)
+            return str(path), steps[path] * args.gradient_accumulation_steps
+        broken.append((path.name, reason))
+    for name, why in broken:
+        warnings.warn(
+            f"{name} is unusable: {why}; no intact checkpoint, starting from scratch", UserWarning, stacklevel=2
+        )
+    return None, 0
 
 
 def _trainer(
