@@ -12,7 +12,7 @@ from .arguments import (
     parse_train_args,
 )
 from .callbacks import TimeLimit
-from .run import adapt, fitted_flows, resume_point, train
+from .run import adapt, fitted_flows, intact_checkpoint, resume_point, train
 from .trainer import TRAINER_DEFAULTS, MistTrainer, preprocess_logits, quantile_metrics
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "adapt",
     "argument_parser",
     "fitted_flows",
+    "intact_checkpoint",
     "parse_adapt_args",
     "parse_train_args",
     "preprocess_logits",
