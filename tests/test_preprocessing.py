@@ -278,3 +278,23 @@ def test_continuous_samples_give_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validate_pair(x, x[:, :1] + rng.normal(size=(200, 1)), min_n=10, max_dim=32)
+
+
+def test_types_that_simply_work():
+    """bfloat16 tensors, pandas nullable Int64 and boolean columns, and float + bool frames read as numbers."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=50)
+    as_bf16, _ = to_matrix(torch.tensor(a, dtype=torch.bfloat16), "x")
+    np.testing.assert_allclose(as_bf16[:, 0], a, rtol=1e-2)  # bfloat16 keeps about 3 digits
+    frame = pd.DataFrame({
+        "count": pd.array(rng.integers(0, 9, 50), dtype="Int64"),
+        "flag": pd.array(rng.integers(0, 2, 50).astype(bool), dtype="boolean"),
+        "value": a,
+        "plain_bool": a > 0,
+    })  # fmt: skip
+    matrix, names = to_matrix(frame, "x")
+    assert matrix.dtype == np.float64 and names == ["count", "flag", "value", "plain_bool"]
+    np.testing.assert_array_equal(matrix[:, 3], (a > 0).astype(float))
+    frame.loc[4, "count"] = pd.NA
+    with pytest.raises(ValueError, match=r"^x contains NaN or infinite values \(1 of them, first in count\)$"):
+        to_matrix(frame, "x")

@@ -131,7 +131,10 @@ def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
     """
     columns: list[str] | None = None
     if isinstance(data, torch.Tensor):
-        data = data.detach().cpu().numpy()
+        data = data.detach().cpu()
+        if data.is_floating_point() and data.dtype not in (torch.float32, torch.float64):
+            data = data.double()  # bfloat16 (and float16) have no numpy dtype, or lose nothing in float64
+        data = data.numpy()
     elif hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas DataFrame or Series
         from pandas.api.types import is_numeric_dtype
 
@@ -140,7 +143,9 @@ def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
         bad = [str(c) for c in frame.columns if not is_numeric_dtype(frame[c])]
         if bad:
             raise ValueError(f"{name} must be numeric; non-numeric column(s): {', '.join(bad)}")
-        data = frame.to_numpy()
+        # float64 for every numeric column: nullable Int64/boolean and mixed float + bool frames would otherwise
+        # come out as dtype object; missing values (pd.NA) become NaN and are reported below.
+        data = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     try:
         array = np.asarray(data)
     except Exception as err:
