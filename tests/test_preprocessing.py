@@ -298,3 +298,32 @@ def test_types_that_simply_work():
     frame.loc[4, "count"] = pd.NA
     with pytest.raises(ValueError, match=r"^x contains NaN or infinite values \(1 of them, first in count\)$"):
         to_matrix(frame, "x")
+
+
+def test_csv_files_as_spreadsheets_write_them(tmp_path):
+    """A byte-order mark (Excel), semicolons or tabs between fields: the same columns come out."""
+    body = "a;b\n1;2\n3;4\n"
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + body.replace(";", ",").encode())
+    (tmp_path / "semi.csv").write_text(body)
+    (tmp_path / "tabs.tsv").write_text(body.replace(";", "\t"))
+    for name in ("bom.csv", "semi.csv", "tabs.tsv"):
+        assert csv_header(tmp_path / name) == ["a", "b"], name
+        np.testing.assert_array_equal(read_columns(tmp_path / name, ["b", "a"]), [[2, 1], [4, 3]])
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"a,a,b\n1,2,3\n", r"^the header of bad.csv repeats column name\(s\): a$"),
+        (b"a,b\n1,nan\n", r"^column 'b' is 'nan' on line 2: NaN and infinite values are not data$"),
+        (b"a,b\n1,inf\n", r"^column 'b' is 'inf' on line 2: NaN and infinite values are not data$"),
+        (b"a,b\n1,\xe9\n", r"^bad.csv is not UTF-8 text \(invalid continuation byte at byte 6\)$"),
+        (b'a,b\n1,"2\n3,4\n' + b"5,6\n" * 50, r"^bad.csv is not valid CSV near line \d+: unexpected end of data$"),
+        (b"a,b\n1," + b"x" * 200 + b"\n", r"^column 'b' is not numeric: 'x{40}\.\.\.' on line 2$"),
+    ],
+    ids=["duplicate header", "nan", "inf", "latin-1", "unterminated quote", "long cell"],
+)
+def test_bad_csv_files_are_named_with_the_place(tmp_path, content, match):
+    (tmp_path / "bad.csv").write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        read_columns(tmp_path / "bad.csv", ["a", "b"])

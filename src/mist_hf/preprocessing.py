@@ -58,49 +58,77 @@ def _header(reader: Iterator[list[str]]) -> list[str] | None:
     return None if row is None else [h.strip() for h in row]
 
 
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    """The rows of a CSV file: UTF-8 with or without a byte-order mark (Excel writes one), the delimiter (``,``
+    ``;`` tab or ``|``) taken from the header line. Unreadable text or quoting raises ``ValueError`` naming the file."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            first = handle.readline()
+            counts = {d: first.count(d) for d in ",;\t|"}
+            delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
+            handle.seek(0)  # utf-8-sig drops the byte-order mark again after a seek to 0
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            try:
+                yield from reader
+            except csv.Error as err:
+                raise ValueError(f"{path.name} is not valid CSV near line {reader.line_num}: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path.name} is not UTF-8 text ({err.reason} at byte {err.start})") from None
+
+
 def csv_header(path: str | os.PathLike) -> list[str]:
     """The column names in the header row of a CSV file (``[]`` for an empty file); ``OSError`` if unreadable."""
-    with Path(path).open(newline="") as handle:
-        return _header(csv.reader(handle)) or []
+    return _header(_csv_rows(Path(path))) or []
+
+
+def _short(cell: str, width: int = 40) -> str:
+    return repr(cell if len(cell) <= width else cell[:width] + "...")
 
 
 def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
     """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array.
 
-    Blank lines are skipped. Every other row must have exactly as many fields as the header: a row with more or
-    fewer raises ``ValueError`` naming its line, even when the named columns could be read from it.
+    The file is UTF-8 (a byte-order mark is fine) with ``,``, ``;``, tab or ``|`` between fields (taken from the
+    header line). Blank lines are skipped. Every other row must have exactly as many fields as the header, and every
+    named cell must be a finite number: anything else raises ``ValueError`` naming the column and the line. Header
+    names must be distinct.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = _header(reader)
-        if header is None:
-            raise ValueError(f"{path} is empty")
-        missing = [c for c in names if c not in header]
-        if missing:
-            raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
-        index = [header.index(c) for c in names]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                detail = (
-                    f"no value for column {header[len(row)]!r}"
-                    if len(row) < len(header)
-                    else f"{len(row) - len(header)} extra after the last column {header[-1]!r}"
-                )
-                raise ValueError(f"line {line} has {len(row)} fields but the header has {len(header)}: {detail}")
-            values = []
-            for name, j in zip(names, index, strict=True):
-                cell = row[j].strip()
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    raise ValueError(f"column {name!r} is not numeric: {cell!r} on line {line}") from None
-            rows.append(values)
+    reader = _csv_rows(path)
+    header = _header(reader)
+    if header is None:
+        raise ValueError(f"{path} is empty")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise ValueError(f"the header of {path.name} repeats column name(s): {', '.join(repeated)}")
+    missing = [c for c in names if c not in header]
+    if missing:
+        raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
+    index = [header.index(c) for c in names]
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            detail = (
+                f"no value for column {header[len(row)]!r}"
+                if len(row) < len(header)
+                else f"{len(row) - len(header)} extra after the last column {header[-1]!r}"
+            )
+            raise ValueError(f"line {line} has {len(row)} fields but the header has {len(header)}: {detail}")
+        values = []
+        for name, j in zip(names, index, strict=True):
+            cell = row[j].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                raise ValueError(f"column {name!r} is not numeric: {_short(cell)} on line {line}") from None
+            if not np.isfinite(value):
+                raise ValueError(f"column {name!r} is {cell!r} on line {line}: NaN and infinite values are not data")
+            values.append(value)
+        rows.append(values)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
 
 
