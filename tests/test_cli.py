@@ -182,3 +182,13 @@ def test_dropped_rows_are_reported(tmp_path, tiny_model_dir, capsys):
     assert (
         "mist-mi: warning: the estimate reads 1,600 of the 2,000 rows (32 random subsamples of at most 50)" in out.err
     )
+
+
+def test_pairwise_output_stays_aligned_with_long_column_names(tmp_path, tiny_model_dir, capsys):
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=100)
+    path = tmp_path / "long_names.csv"
+    path.write_text("a_rather_long_column_name,b\n" + "\n".join(f"{u},{u + rng.normal()}" for u in a) + "\n")
+    assert main(["pairwise", str(path), "--model", str(tiny_model_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len({len(line) for line in lines}) == 1, lines  # every row as wide as the header

@@ -298,3 +298,11 @@ def test_rows_beyond_the_subsamples_are_never_dropped_silently(tiny_model):
     ):
         cut = estimate_mi(x, y, tiny_model, max_subsamples=2)
     assert cut.rows_used == 1_000 and cut.n == 1_300 and "rows_used=1000" in repr(cut)
+
+
+def test_progress_bar_on_request_only(tiny_model, capsys):
+    pairs = [(X, Y)] * 30  # 30 pairs in batches of 2: 15 batches
+    estimate_mi_batch(pairs, tiny_model, batch_size=2)
+    assert capsys.readouterr().err == ""  # not a terminal: quiet by default
+    estimate_mi_batch(pairs, tiny_model, batch_size=2, progress=True)
+    assert "mist:" in capsys.readouterr().err  # the bar, drawn on stderr (and cleared when done)

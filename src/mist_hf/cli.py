@@ -87,9 +87,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
                 return 0
             width = max(len(c) for c in names)
-            print(" " * width + " " + " ".join(f"{c:>9}" for c in names))
+            cell = max(9, width)  # every column as wide as its longest name, so long names stay aligned
+            print(" " * width + " " + " ".join(f"{c:>{cell}}" for c in names))
             for name, row in zip(names, matrix, strict=True):
-                print(f"{name:>{width}} " + " ".join("        -" if np.isnan(v) else f"{v:9.4f}" for v in row))
+                print(
+                    f"{name:>{width}} " + " ".join(f"{'-':>{cell}}" if np.isnan(v) else f"{v:{cell}.4f}" for v in row)
+                )
     except (ValueError, OSError) as err:
         print(f"mist-mi: error: {err}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -192,15 +193,27 @@ def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int) -> li
 
 @torch.inference_mode()
 def _run(
-    model: MistModel, items: list[tuple[np.ndarray, np.ndarray]], levels: np.ndarray, batch_size: int
+    model: MistModel,
+    items: list[tuple[np.ndarray, np.ndarray]],
+    levels: np.ndarray,
+    batch_size: int,
+    progress: bool | None = None,
 ) -> np.ndarray:
-    """Quantiles (nats) for each (x, y), shape ``(len(items), Q)``; batches of similar n, one forward each."""
+    """Quantiles (nats) for each (x, y), shape ``(len(items), Q)``; batches of similar n, one forward each.
+
+    ``progress``: a progress bar over the batches; ``None`` shows one for long runs (more than 8 batches) when
+    stderr is a terminal."""
+    from tqdm import tqdm
+
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     out = np.zeros((len(items), len(levels)))
     order = np.argsort([x.shape[0] for x, _ in items], kind="stable")
-    for start in range(0, len(order), batch_size):
+    starts = range(0, len(order), batch_size)
+    if progress is None:
+        progress = len(starts) > 8 and sys.stderr.isatty()
+    for start in tqdm(starts, desc="mist", unit="batch", disable=not progress, leave=False):
         idx = order[start : start + batch_size]
         batch = pad_batch([{"x": items[i][0], "y": items[i][1]} for i in idx])
         batch = {k: v.to(device) for k, v in batch.items()}
@@ -221,10 +234,12 @@ def estimate_mi_batch(
     max_subsamples: int = 32,
     batch_size: int = 24,
     names: Sequence[str] | None = None,
+    progress: bool | None = None,
 ) -> list[MIEstimate]:
     """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
 
-    Arguments as in :func:`estimate_mi`; ``names`` labels the pairs in error messages (default: their positions).
+    Arguments as in :func:`estimate_mi`; ``names`` labels the pairs in error messages (default: their positions);
+    ``progress`` shows a progress bar (default: for long runs, when stderr is a terminal).
     Returns one :class:`MIEstimate` per pair, in order. A pair outside the input envelope raises ``ValueError`` naming
     the pair.
     """
@@ -257,7 +272,7 @@ def estimate_mi_batch(
         counts.append((len(parts), used))
     if not items:
         return []
-    quantiles = _run(mist, items, levels, batch_size)
+    quantiles = _run(mist, items, levels, batch_size, progress)
     owner_arr = np.asarray(owner)
     scale = 1.0 / NATS_PER_BIT if unit == "bits" else 1.0
     results = []
@@ -327,7 +342,12 @@ def estimate_mi(
 
 
 def pairwise_mi(
-    table: Any, model: MistModel | str | os.PathLike | None = None, *, unit: str = "nats", seed: int = 0
+    table: Any,
+    model: MistModel | str | os.PathLike | None = None,
+    *,
+    unit: str = "nats",
+    seed: int = 0,
+    progress: bool | None = None,
 ) -> Any:
     """MI between every pair of columns of a table, as a symmetric ``(d, d)`` matrix with NaN on the diagonal.
 
@@ -342,7 +362,7 @@ def pairwise_mi(
     labels = [str(c) for c in table.columns] if hasattr(table, "columns") else [f"column {j}" for j in range(d)]
     names = [f"{labels[i]} and {labels[j]}" for i, j in pairs]
     estimates = estimate_mi_batch(
-        [(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed, names=names
+        [(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed, names=names, progress=progress
     )
     matrix = np.full((d, d), np.nan)
     for (i, j), est in zip(pairs, estimates, strict=True):
