@@ -1,5 +1,9 @@
 """Packaging metadata: the Python floor, one source for the version, the licence and the typing marker."""
 
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -41,3 +45,30 @@ def test_py_typed_is_shipped_as_package_data():
     assert (ROOT / "src" / "mist_hf" / "py.typed").is_file()
     assert "py.typed" in pyproject()["tool"]["setuptools"]["package-data"]["mist_hf"]
     assert "urls" not in pyproject()["project"]  # no public repository yet
+
+
+def test_a_wheel_install_finds_the_shipped_model(tmp_path):
+    """Build the wheel, install it (without dependencies, which this environment has) into a folder that shadows the
+    checkout, and estimate with the default model from another directory."""
+    wheels, site, tree = tmp_path / "wheels", tmp_path / "site", tmp_path / "tree"
+    for name in ("pyproject.toml", "README.md", "LICENSE"):  # a copy: the build writes build/ and egg-info beside it
+        tree.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tree / name)
+    shutil.copytree(ROOT / "src", tree / "src", symlinks=True, ignore=shutil.ignore_patterns("*.egg-info"))
+    shutil.copytree(ROOT / "mist-mi", tree / "mist-mi")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(tree)], check=True,
+                   capture_output=True, cwd=tmp_path)  # fmt: skip
+    (wheel,) = wheels.glob("mist_hf-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, capture_output=True)
+    code = (
+        "import numpy as np, mist_hf; rng = np.random.default_rng(0); x = rng.normal(size=(200, 2)); "
+        "print(mist_hf.__file__); print(mist_hf.estimate_mi(x, x + rng.normal(size=(200, 2))).mi)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "MIST_MODEL": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    where, mi = out.stdout.split()
+    assert Path(where).is_relative_to(site) and (site / "mist_hf" / "mist-mi" / "model.safetensors").is_file()
+    assert float(mi) > 0

@@ -28,7 +28,8 @@ from .preprocessing import model_inputs, pad_batch, to_matrix, validate_pair
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
-_PACKAGE_ROOT_MODEL = Path(__file__).resolve().parents[2] / "mist-mi"
+# The shipped model: a link to the root mist-mi/ in a checkout, a copy inside an installed wheel.
+_PACKAGE_ROOT_MODEL = Path(__file__).resolve().parent / "mist-mi"
 _LOADED: dict[str, MistModel] = {}
 
 
