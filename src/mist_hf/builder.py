@@ -169,12 +169,8 @@ def hf_stream(
     """A ``datasets.IterableDataset`` over examples ``start, ..., stop - 1`` with the :data:`FEATURES` layout, in
     ``num_shards`` contiguous index ranges that ``datasets`` hands to workers (and ``split_dataset_by_node`` to
     ranks). Training reads :class:`~mist_hf.data.ExampleStream` directly, which is faster (no encoding)."""
-    spec = get_split(split) if isinstance(split, str) else split
-    stop = spec.size if stop is None else stop
-    if not 0 <= start <= stop <= spec.size:
-        raise ValueError(
-            f"need 0 <= start <= stop <= {spec.size} for split {spec.name!r}, got start={start}, stop={stop}"
-        )
+    whole = ExampleStream(split, start, stop, rank=0, world_size=1)  # validates the range once, as the stream does
+    spec, start, stop = whole.spec, whole.start, whole.stop
     if num_shards < 1:
         raise ValueError(f"num_shards must be >= 1, got {num_shards}")
     edges = np.linspace(start, stop, min(num_shards, max(stop - start, 1)) + 1).round().astype(int)

@@ -28,6 +28,42 @@ def _split(spec: str) -> list[str]:
     return names
 
 
+def _command(args: argparse.Namespace) -> None:
+    """Run the parsed ``estimate`` or ``pairwise`` command, printing its result; errors raise ``ValueError``."""
+    from .estimation import estimate_mi, pairwise_mi
+
+    if not args.csv.is_file():  # the same message from every command, before any other work
+        raise ValueError(f"no such file: {args.csv}")
+    if args.command == "estimate":
+        xs, ys = _split(args.x), _split(args.y)
+        data = read_columns(args.csv, xs + ys)
+        est_ = estimate_mi(
+            data[:, : len(xs)], data[:, len(xs) :], args.model, unit=args.unit, confidence=args.confidence,
+            seed=args.seed,
+        )  # fmt: skip
+        if args.json:
+            fields = ("mi", "confidence", "unit", "n", "subsamples", "rows_used")
+            record = {k: getattr(est_, k) for k in fields} | {"interval": list(est_.interval), "x": xs, "y": ys}
+            print(json.dumps(record))
+        else:
+            print(f"I({','.join(xs)} ; {','.join(ys)}) = {est_.mi:.4f} {est_.unit}")
+            lo, hi = est_.interval
+            read = "" if est_.rows_used == est_.n else f", {est_.rows_used:,} rows read"
+            print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n}{read})")
+    else:
+        names = _split(args.columns) if args.columns else csv_header(args.csv)
+        matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
+        if args.json:
+            rows = [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
+            print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
+            return 0
+        width = max(len(c) for c in names)
+        cell = max(9, width)  # every column as wide as its longest name, so long names stay aligned
+        print(" " * width + " " + " ".join(f"{c:>{cell}}" for c in names))
+        for name, row in zip(names, matrix, strict=True):
+            print(f"{name:>{width}} " + " ".join(f"{'-':>{cell}}" if np.isnan(v) else f"{v:{cell}.4f}" for v in row))
+
+
 def main(argv: list[str] | None = None) -> int:
     import mist_hf  # the package itself (already imported with this module), for its __version__
 
@@ -53,56 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     # imported here: transformers is slow to import. Its weight-loading progress bar is noise on a terminal.
     from transformers.utils import logging as hf_logging
 
-    from .estimation import estimate_mi, pairwise_mi
-
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
-    caught = warnings.catch_warnings(record=True)
-    told = caught.__enter__()  # warnings (dropped rows, misleading inputs) are printed as one line each below
-    warnings.simplefilter("always")
     try:
-        if not args.csv.is_file():  # the same message from every command, before any other work
-            raise ValueError(f"no such file: {args.csv}")
-        if args.command == "estimate":
-            xs, ys = _split(args.x), _split(args.y)
-            data = read_columns(args.csv, xs + ys)
-            est_ = estimate_mi(
-                data[:, : len(xs)], data[:, len(xs) :], args.model, unit=args.unit, confidence=args.confidence,
-                seed=args.seed,
-            )  # fmt: skip
-            if args.json:
-                fields = ("mi", "confidence", "unit", "n", "subsamples", "rows_used")
-                record = {k: getattr(est_, k) for k in fields} | {"interval": list(est_.interval), "x": xs, "y": ys}
-                print(json.dumps(record))
-            else:
-                print(f"I({','.join(xs)} ; {','.join(ys)}) = {est_.mi:.4f} {est_.unit}")
-                lo, hi = est_.interval
-                read = "" if est_.rows_used == est_.n else f", {est_.rows_used:,} rows read"
-                print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n}{read})")
-        else:
-            names = _split(args.columns) if args.columns else csv_header(args.csv)
-            matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
-            if args.json:
-                rows = [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
-                print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
-                return 0
-            width = max(len(c) for c in names)
-            cell = max(9, width)  # every column as wide as its longest name, so long names stay aligned
-            print(" " * width + " " + " ".join(f"{c:>{cell}}" for c in names))
-            for name, row in zip(names, matrix, strict=True):
-                print(
-                    f"{name:>{width}} " + " ".join(f"{'-':>{cell}}" if np.isnan(v) else f"{v:{cell}.4f}" for v in row)
-                )
-    except (ValueError, OSError) as err:
-        print(f"mist-mi: error: {err}", file=sys.stderr)
-        return 2
+        with warnings.catch_warnings(record=True) as told:  # printed as one line each, after the result
+            warnings.simplefilter("always")
+            try:
+                _command(args)
+                status = 0
+            except (ValueError, OSError) as err:
+                print(f"mist-mi: error: {err}", file=sys.stderr)
+                status = 2
     finally:
-        caught.__exit__(None, None, None)
-        for w in told:
-            print(f"mist-mi: warning: {w.message}", file=sys.stderr)
         if bars:  # main() may be called from Python: leave the setting as it was
             hf_logging.enable_progress_bar()
-    return 0
+    for w in told:
+        print(f"mist-mi: warning: {w.message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":
