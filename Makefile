@@ -8,13 +8,27 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export HF_DATASETS_DISABLE_PROGRESS_BARS := 1
 export OMP_NUM_THREADS ?= 1
 
+# torch is installed first and pinned: a bare `torch` requirement can pull a CUDA build of several GB.
+# TORCH=cpu (the default) installs the CPU build: a CPU wheel that pip already finds (a local wheel folder or
+# index) if there is one, else the PyTorch project's CPU-only wheel index. TORCH=cuda (`make run TORCH=cuda`)
+# installs PyPI's default build, which on Linux is the CUDA one.
+TORCH ?= cpu
+TORCH_VERSION := 2.13.0
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
 .PHONY: install run test lint bench clean
 
-# torch is installed first and pinned: a bare `torch` requirement can pull a CUDA build of several GB.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
+ifeq ($(TORCH),cpu)
+	$(PY) -m pip install -q "torch==$(TORCH_VERSION)+cpu" 2>/dev/null \
+		|| $(PY) -m pip install -q "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX)
+else ifeq ($(TORCH),cuda)
+	$(PY) -m pip install -q "torch==$(TORCH_VERSION)"
+else
+	$(error TORCH must be cpu or cuda, not '$(TORCH)')
+endif
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 

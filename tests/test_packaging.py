@@ -72,3 +72,34 @@ def test_a_wheel_install_finds_the_shipped_model(tmp_path):
     where, mi = out.stdout.split()
     assert Path(where).is_relative_to(site) and (site / "mist_hf" / "mist-mi" / "model.safetensors").is_file()
     assert float(mi) > 0
+
+
+def planned_torch_install(*make_args: str) -> subprocess.CompletedProcess:
+    """The commands `make install` would run (printed by `make -n`, nothing run), for these variables."""
+    cmd = ["make", "-n", "-B", "-C", str(ROOT), ".venv/.installed", *make_args]
+    # not the settings of a `make test` this may run under
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TORCH"}}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_setup_installs_the_cpu_build_of_torch_unless_asked_for_cuda():
+    default = planned_torch_install()
+    assert default.returncode == 0, default.stderr
+    torch_lines = [line for line in default.stdout.splitlines() if "torch==" in line]
+    # first a CPU wheel that pip already finds (offline here), else the PyTorch project's CPU-only index
+    assert '"torch==2.13.0+cpu"' in torch_lines[0]
+    assert '"torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu' in torch_lines[1]
+    # the project is installed after torch, so its `torch>=` requirement is already met
+    lines = default.stdout.splitlines()
+    assert max(i for i, s in enumerate(lines) if "torch==" in s) < next(i for i, s in enumerate(lines) if "-e " in s)
+
+    cuda = planned_torch_install("TORCH=cuda")
+    assert cuda.returncode == 0, cuda.stderr
+    assert [s.strip() for s in cuda.stdout.splitlines() if "torch==" in s] == [
+        '.venv/bin/python -m pip install -q "torch==2.13.0"'
+    ]
+
+
+def test_setup_rejects_an_unknown_torch_build():
+    result = planned_torch_install("TORCH=gpu")
+    assert result.returncode != 0 and "TORCH must be cpu or cuda, not 'gpu'" in result.stderr

@@ -2,22 +2,35 @@
 
 ``import mist_hf`` registers MIST with ``AutoConfig`` and ``AutoModel`` and makes every ``save_pretrained``
 folder carry its modeling code, so it also loads with ``trust_remote_code=True`` where mist_hf is absent.
+
+The import itself is cheap: the public names below load their modules (and torch and transformers) on first use,
+and the registration happens as soon as transformers is imported (:mod:`mist_hf.registration`), so
+``import mist_hf`` then ``AutoModel.from_pretrained("mist-mi")`` works, and ``mist-mi --help`` answers at once.
 """
 
-from transformers import AutoConfig, AutoModel
+from __future__ import annotations
 
-from .configuration_mist import MistConfig
-from .estimation import MIEstimate, estimate_mi, estimate_mi_batch, load_model, mutual_information, pairwise_mi
-from .modeling_mist import MistModel, MistOutput, MistPreTrainedModel
-from .preprocessing import MisleadingInputWarning
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .registration import register_when_ready
 
-AutoConfig.register("mist", MistConfig, exist_ok=True)
-AutoModel.register(MistConfig, MistModel, exist_ok=True)
-MistConfig.register_for_auto_class()
-MistModel.register_for_auto_class("AutoModel")
+__version__ = "0.1.0"  # the one source of the version (pyproject.toml reads it)
 
+# public name -> the submodule that defines it
+_EXPORTS = {
+    "MistConfig": "configuration_mist",
+    "MistModel": "modeling_mist",
+    "MistOutput": "modeling_mist",
+    "MistPreTrainedModel": "modeling_mist",
+    "MIEstimate": "estimation",
+    "estimate_mi": "estimation",
+    "estimate_mi_batch": "estimation",
+    "load_model": "estimation",
+    "mutual_information": "estimation",
+    "pairwise_mi": "estimation",
+    "MisleadingInputWarning": "preprocessing",
+}
 __all__ = [
     "MIEstimate",
     "MisleadingInputWarning",
@@ -31,3 +44,24 @@ __all__ = [
     "mutual_information",
     "pairwise_mi",
 ]
+
+if TYPE_CHECKING:  # what static tools see; at run time these load on first attribute access
+    from .configuration_mist import MistConfig
+    from .estimation import MIEstimate, estimate_mi, estimate_mi_batch, load_model, mutual_information, pairwise_mi
+    from .modeling_mist import MistModel, MistOutput, MistPreTrainedModel
+    from .preprocessing import MisleadingInputWarning
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+register_when_ready()

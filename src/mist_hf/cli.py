@@ -16,10 +16,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from .preprocessing import csv_header, read_columns
-
 
 def _split(spec: str) -> list[str]:
     names = [c.strip() for c in spec.split(",") if c.strip()]
@@ -30,7 +26,10 @@ def _split(spec: str) -> list[str]:
 
 def _command(args: argparse.Namespace) -> None:
     """Run the parsed ``estimate`` or ``pairwise`` command, printing its result; errors raise ``ValueError``."""
+    import numpy as np
+
     from .estimation import estimate_mi, pairwise_mi
+    from .preprocessing import csv_header, read_columns
 
     if not args.csv.is_file():  # the same message from every command, before any other work
         raise ValueError(f"no such file: {args.csv}")
@@ -65,7 +64,7 @@ def _command(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import mist_hf  # the package itself (already imported with this module), for its __version__
+    import mist_hf  # the package itself (already imported with this module, and cheap), for its __version__
 
     parser = argparse.ArgumentParser(prog="mist-mi", description="Mutual information with MIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {mist_hf.__version__}")
