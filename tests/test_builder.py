@@ -107,7 +107,9 @@ def exported(tmp_path_factory):
 def test_export_writes_card_and_files(exported):
     card = (exported / "README.md").read_text()
     assert card.startswith("---\n") and "config_name: test_oomd" in card
-    assert "| `spiral-normal-lvm-base` | 1 |" in card and "| `normal-2pair-base` | 2 |" in card  # from the registry
+    assert (
+        "| `spiral-normal-lvm-base` | paper (held out) | 1 |" in card and "| `normal-2pair-base` | paper | 2 |" in card
+    )  # from the registry
     for name in SPLITS:
         assert list((exported / "data").glob(f"{name}-*.parquet"))
     rows = json.loads((exported / "export_summary.json").read_text())

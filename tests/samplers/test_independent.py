@@ -58,5 +58,5 @@ def test_family_is_registered_and_in_no_split():
     assert isinstance(sampler, IndependentSampler) and (sampler.dim_x, sampler.dim_y) == (3, 2)
     assert family_min_dim("independent") == 1
     assert draw_sampler("rotated-independent", 3, 2, np.random.default_rng(5)).mutual_information() == 0.0
-    assert "| `independent` | 1 | X and Y independent" in families_markdown(["independent"])
+    assert "| `independent` | paper | 1 | X and Y independent" in families_markdown(["independent"])
     assert all("independent" not in name for spec in SPLITS.values() for name in spec.families)

@@ -7,17 +7,21 @@ import sys
 import numpy as np
 import pytest
 
-from mist_hf import families, meta
+from mist_hf import meta
 from mist_hf.families import (
     FAMILIES,
     PAPER_TRAIN_FAMILIES,
     WRAPPERS,
     Family,
+    Wrapper,
     draw_sampler,
     families_markdown,
     family_min_dim,
+    family_names,
     get_family,
     register_family,
+    register_wrapper,
+    registry,
     validate_family,
 )
 from mist_hf.meta import SPLITS
@@ -35,7 +39,7 @@ def temporary_family():
     """Registers ``test-constant`` (a fixed dense Gaussian) for one test and removes it afterwards."""
     family = register_family(Family("test-constant", _constant_draw, 1, "a fixed dense | Gaussian, for tests"))
     yield family
-    del families._REGISTRY[family.name]  # tests only: the registry has no public removal
+    del registry._REGISTRY[family.name]  # tests only: the registry has no public removal
 
 
 # ---- lookups and the wrapper rule --------------------------------------------------------------------
@@ -270,12 +274,12 @@ def test_a_registered_family_is_usable_everywhere(temporary_family):
 def test_families_markdown(temporary_family):
     table = families_markdown(["normal-2pair-base", "spiral-additive-base", "normal-2pair-base", "test-constant"])
     lines = table.splitlines()
-    assert lines[:2] == ["| family | min(dim_x, dim_y) | description |", "|---|---|---|"]
+    assert lines[:2] == ["| family | category | min(dim_x, dim_y) | description |", "|---|---|---|---|"]
     assert len(lines) == 5 and table.endswith("\n")  # the repeated name appears once
-    assert lines[2] == f"| `normal-2pair-base` | 2 | {get_family('normal-2pair-base').description} |"
-    assert lines[3].startswith("| `spiral-additive-base` | 1 | X ~ U(0, 1)")
-    assert lines[4] == "| `test-constant` | 1 | a fixed dense \\| Gaussian, for tests |"  # pipe escaped
-    assert all(line.count(" | ") == 2 for line in lines[2:])
+    assert lines[2] == f"| `normal-2pair-base` | paper | 2 | {get_family('normal-2pair-base').description} |"
+    assert lines[3].startswith("| `spiral-additive-base` | paper (held out) | 1 | X ~ U(0, 1)")
+    assert lines[4] == "| `test-constant` | paper | 1 | a fixed dense \\| Gaussian, for tests |"  # pipe escaped
+    assert all(line.count(" | ") == 3 for line in lines[2:])
     with pytest.raises(ValueError, match="unknown family"):
         families_markdown(["normal-dense-base", "mixture"])
 
@@ -284,3 +288,33 @@ def test_every_split_family_has_a_card_row():
     names = [name for spec in SPLITS.values() for name in spec.families]
     table = families_markdown(names)
     assert len(table.splitlines()) == 2 + len(set(names))
+
+
+def test_categories_and_held_out_families():
+    assert set(family_names(category="paper")) >= set(PAPER_TRAIN_FAMILIES) | {"rotated", "spiral", "discrete"}
+    assert family_names(category="paper", held_out=True) == ("spiral",)
+    assert "spiral" not in family_names(held_out=False)
+    # a wrapper over a paper family takes the wrapper's category and held-out state; over another, the base's
+    assert get_family("spiral-normal-dense-base").held_out and get_family("rotated-discrete").category == "paper"
+    assert not get_family("rotated-normal-dense-base").held_out
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"category": "two words"}, "category must be an identifier"),
+        ({"category": ""}, "category must be an identifier"),
+    ],
+)
+def test_invalid_category_raises(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Family("x", _constant_draw, 1, "d", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, match",
+    [("rotated", "already taken"), ("normal", "already taken"), ("a-b", "without '-'"), ("", "without '-'")],
+)
+def test_invalid_wrapper_registration_raises(name, match):
+    with pytest.raises(ValueError, match=match):
+        register_wrapper(Wrapper(name, lambda base, rng: base, "identity"))

@@ -1,0 +1,45 @@
+"""The families of the meta-distribution: the registry (:mod:`.registry`) and one module per category.
+
+Importing this package registers every family: the MIST paper's and v1's (:mod:`.paper`), then the v2
+categories. The registry's functions are re-exported here.
+"""
+
+from __future__ import annotations
+
+from . import paper
+from .paper import PAPER_TRAIN_FAMILIES
+from .registry import (
+    FAMILIES,
+    WRAPPERS,
+    DrawFn,
+    Family,
+    Wrapper,
+    draw_sampler,
+    families_markdown,
+    family_min_dim,
+    family_names,
+    get_family,
+    register_family,
+    register_pattern,
+    register_wrapper,
+    validate_family,
+)
+
+__all__ = [
+    "FAMILIES",
+    "PAPER_TRAIN_FAMILIES",
+    "WRAPPERS",
+    "DrawFn",
+    "Family",
+    "Wrapper",
+    "draw_sampler",
+    "families_markdown",
+    "family_min_dim",
+    "family_names",
+    "get_family",
+    "paper",
+    "register_family",
+    "register_pattern",
+    "register_wrapper",
+    "validate_family",
+]
