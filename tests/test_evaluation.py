@@ -2,6 +2,7 @@
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -177,3 +178,25 @@ def test_evaluate_splits_runs_mist_and_baselines_on_spread_examples(tiny_model):
         evaluate_splits(None, ["kde"], ["test_imd"], 2)
     with pytest.raises(ValueError, match="unknown split"):
         evaluate_splits(None, ["ksg3"], ["test"], 2)
+
+
+def test_refused_estimates_are_counted_as_failures_not_scored(tiny_model):
+    """A sample an estimator refuses (here a constant column) is a failure with a NaN estimate, counted in
+    ``failed`` and left out of the errors; the rest of its batch is still scored."""
+    examples = [generate_example(SPLITS["test_imd"], i) for i in range(3)]
+    examples[1].x[:, 0] = 1.0  # constant: estimate_mi refuses it
+
+    def refuse_constant(x, y):
+        if np.ptp(x, axis=0).min() == 0:
+            raise ValueError("constant column")
+        return 0.0
+
+    for records in (
+        run_mist(tiny_model, "s", examples, batch_size=3),
+        run_baseline("b", refuse_constant, "s", examples),
+    ):
+        assert [math.isnan(r.estimate) for r in records] == [False, True, False]
+        (row,) = error_table([replace(r, n=50) for r in records])
+        scored = [r for r in records if not math.isnan(r.estimate)]
+        assert row["failed"] == 1 and row["count"] == 3
+        assert row["mae"] == pytest.approx(np.mean([abs(r.estimate - r.true_mi) for r in scored]))

@@ -18,6 +18,7 @@ from mist_hf.meta import (
     SPLITS,
     TRAIN_FAMILIES,
     SplitSpec,
+    draw_n,
     draw_sampler,
     example_seed,
     generate_example,
@@ -281,3 +282,36 @@ def test_bad_configurations_raise():
         example_seed(1, -1)
     with pytest.raises(ValueError, match="grid"):
         SPLITS["test_imd"].with_size(10)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_law": "normal"}, "n_law must be one of"),
+        ({"weights": (0.5,)}, "weights must be 2 positive numbers"),
+        ({"weights": (1.0, 0.0)}, "weights must be 2 positive numbers"),
+        ({"weights": (0.5, float("nan"))}, "weights must be 2 positive numbers"),
+        ({"weights": (0.5, 0.6)}, "weights must sum to 1"),
+    ],
+)
+def test_bad_prior_laws_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SplitSpec("bad", seed=9, families=("discrete", "normal-dense-base"), num_examples=5, **kwargs)
+
+
+def test_family_weights_and_the_log_uniform_n_law():
+    """Family shares within 4 binomial standard errors of the weights; n log-uniform on [10, 5000]: a quarter of the
+    log range is a quarter of the mass (checked on 4 quarters, within 4 standard errors), all n in range."""
+    spec = SplitSpec(
+        "prior", seed=9, families=("discrete", "normal-dense-base"), num_examples=4000, n_range=(10, 5000),
+        weights=(0.2, 0.8), n_law="loguniform",
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    ns = np.array([draw_n(spec, rng) for _ in range(4000)])
+    assert ns.min() >= 10 and ns.max() <= 5000
+    edges = np.exp(np.linspace(np.log(10), np.log(5001), 5))
+    shares = np.histogram(ns, bins=edges)[0] / len(ns)
+    assert np.all(np.abs(shares - 0.25) < 4 * np.sqrt(0.25 * 0.75 / len(ns))), shares
+    families = [generate_example(spec.with_size(4000), i).family for i in range(0, 4000, 8)]
+    share = families.count("discrete") / len(families)
+    assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / len(families)), share

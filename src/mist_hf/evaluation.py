@@ -3,7 +3,8 @@
 :func:`evaluate_splits` and :func:`evaluate_adaptation` run MIST and the baselines and return one :class:`Record` per
 (estimator, example); :func:`error_table`, :func:`coverage_table` and :func:`calibration_table` turn records into
 tables (scores from :mod:`mist_hf.metrics`); :mod:`mist_hf.reporting` writes them. The n bins are the paper's
-(10-100, 100-300, 300-500).
+(10-100, 100-300, 300-500) on splits whose n stops at 500, and 10-100, 100-300, 300-1,000, 1,000-5,000 on splits
+that go further (:func:`n_bins`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from .metrics import central_levels, coverage, point_errors
 from .preprocessing import MisleadingInputWarning
 
 N_BINS: tuple[tuple[str, int, int], ...] = (("10-100", 0, 100), ("100-300", 101, 300), ("300-500", 301, 10**9))
+"""The paper's n bins, for splits whose n stops at 500."""
+WIDE_N_BINS: tuple[tuple[str, int, int], ...] = (
+    ("10-100", 0, 100), ("100-300", 101, 300), ("300-1,000", 301, 1000), ("1,000-5,000", 1001, 10**9),
+)  # fmt: skip
+"""The n bins of splits whose n goes past 500 (the v2 splits)."""
 DIM_BINS: tuple[tuple[str, int, int], ...] = (("d 1-4", 1, 4), ("d 5-16", 5, 16), ("d 17-32", 17, 32))
 COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
 CALIBRATION_LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -93,7 +99,10 @@ def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot:
             quantiles = {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
             estimate = result.estimate
         else:
-            estimate, quantiles = fn(x, y), {}
+            try:
+                estimate, quantiles = fn(x, y), {}
+            except (ValueError, np.linalg.LinAlgError):  # a refusal (e.g. a constant column) scores as a failure
+                estimate, quantiles = float("nan"), {}
         records.append(_record(name, split, ex, estimate, time.perf_counter() - start, quantiles))
     return records
 
@@ -113,12 +122,29 @@ def run_mist(
         began = time.perf_counter()
         with warnings.catch_warnings():  # scored against the exact MI: warnings meant for users would only be noise
             warnings.simplefilter("ignore", MisleadingInputWarning)
-            estimates = estimate_mi_batch([(e.x, e.y) for e in chunk], model, quantile_levels=INTERVAL_LEVELS)
+            estimates = _estimate_each(estimate_mi_batch, [(e.x, e.y) for e in chunk], model)
         per = (time.perf_counter() - began) / len(chunk)
         for ex, est in zip(chunk, estimates, strict=True):
+            if est is None:  # refused (e.g. a constant column in a small sample): a failure, not an estimate
+                records.append(_record("mist", split, ex, float("nan"), per, {}))
+                continue
             q = {round(float(t), 4): float(v) for t, v in zip(est.quantile_levels, est.quantiles, strict=True)}
             records.append(_record("mist", split, ex, est.mi, per, q))
     return records
+
+
+def _estimate_each(estimate_batch, pairs: list, model) -> list:
+    """The batch's estimates; if the batch is refused, each pair on its own, ``None`` for those refused."""
+    try:
+        return estimate_batch(pairs, model, quantile_levels=INTERVAL_LEVELS)
+    except ValueError:
+        out = []
+        for pair in pairs:
+            try:
+                out += estimate_batch([pair], model, quantile_levels=INTERVAL_LEVELS)
+            except ValueError:
+                out.append(None)
+        return out
 
 
 def _record(name: str, split: str, ex: Example, estimate: float, seconds: float, quantiles: dict) -> Record:
@@ -127,26 +153,40 @@ def _record(name: str, split: str, ex: Example, estimate: float, seconds: float,
     )
 
 
+def n_bins(split: str) -> tuple[tuple[str, int, int], ...]:
+    """The n bins of a split: :data:`WIDE_N_BINS` for a named split whose n goes past 500, else :data:`N_BINS`."""
+    try:
+        spec = get_split(split)
+    except ValueError:
+        return N_BINS  # splits made on the fly (adapted data) keep the paper's n range
+    top = max(spec.n_grid) if spec.n_grid is not None else spec.n_range[1]
+    return WIDE_N_BINS if top > 500 else N_BINS
+
+
 def _bin_rows(records: list[Record], key: str) -> list[tuple[str, list[Record]]]:
-    bins = N_BINS if key == "n" else DIM_BINS
+    bins = (n_bins(records[0].split) if records else N_BINS) if key == "n" else DIM_BINS
     value = (lambda r: r.n) if key == "n" else (lambda r: max(r.dim_x, r.dim_y))
     return [(label, [r for r in records if lo <= value(r) <= hi]) for label, lo, hi in bins]
 
 
 def error_table(records: list[Record], by: str = "n") -> list[dict]:
-    """MSE, MAE and bias (nats) per (estimator, split, bin), plus the paper's MSE where it exists."""
+    """MSE, MAE and bias (nats) per (estimator, split, bin) over the finite estimates, the count of failed ones
+    (refused or non-finite), plus the paper's MSE where it exists."""
     rows = []
     for (est, split), group in _groups(records).items():
         for label, members in _bin_rows(group, by):
             if not members:
                 continue
-            errors = point_errors([r.estimate for r in members], [r.true_mi for r in members])
+            scored = [r for r in members if np.isfinite(r.estimate)]
+            nan = {"mse": float("nan"), "mae": float("nan"), "bias": float("nan")}
+            errors = point_errors([r.estimate for r in scored], [r.true_mi for r in scored]) if scored else nan
             rows.append(
                 {
                     "estimator": est,
                     "split": split,
                     "bin": label,
                     "count": len(members),
+                    "failed": len(members) - len(scored),  # refused or non-finite: left out of the errors
                     **errors,
                     "paper_mist_qr_mse": PAPER_MSE.get((split, label)) if by == "n" else None,
                     "median_seconds": float(np.median([r.seconds for r in members])),

@@ -69,6 +69,9 @@ OOD_HARD_FAMILIES: tuple[str, ...] = (
 PAPER_N_GRID: tuple[int, ...] = tuple(int(v) for v in np.linspace(10, 500, 20, dtype=int))
 """The reference's test grid of sample sizes: 10, 35, 61, ..., 500."""
 
+N_LAWS = ("uniform", "loguniform")
+"""The laws of n a prior split can draw from (see :class:`SplitSpec`)."""
+
 _MAX_INDEX = 2**40
 _MAX_SPLIT_SEED = 2**23  # so that every example seed fits in a signed 64-bit integer
 
@@ -97,6 +100,11 @@ class SplitSpec:
         dims_per_cell: in a grid split, draw the dims once per cell.
         dims: fixed ``(dim_x, dim_y)`` for every example, overriding ``dim_range`` (used to build meta-datasets
             for one target data shape, see :mod:`mist_hf.adaptation`).
+        weights: for a prior split, the probability of each family (same length as ``families``, positive,
+            summing to 1); ``None`` draws the families uniformly.
+        n_law: for a prior split, the law of n over ``n_range``: ``"uniform"`` on the integers, or
+            ``"loguniform"`` (``n = floor(exp(U(log low, log(high + 1))))``: as many examples between 10 and 100 as
+            between 100 and 1,000).
     """
 
     name: str
@@ -110,10 +118,20 @@ class SplitSpec:
     equal_dims: bool = False
     dims_per_cell: bool = False
     dims: tuple[int, int] | None = None
+    weights: tuple[float, ...] | None = None
+    n_law: str = "uniform"
 
     def __post_init__(self) -> None:
         if not self.families:
             raise ValueError("a split needs at least one family")
+        if self.n_law not in N_LAWS:
+            raise ValueError(f"n_law must be one of {N_LAWS}, got {self.n_law!r}")
+        if self.weights is not None:
+            w = np.asarray(self.weights, dtype=float)
+            if w.shape != (len(self.families),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+                raise ValueError(f"weights must be {len(self.families)} positive numbers, one per family")
+            if abs(w.sum() - 1.0) > 1e-9:
+                raise ValueError(f"weights must sum to 1, got {w.sum()}")
         for family in self.families:
             validate_family(family)
         lo, hi = self.dim_range
@@ -220,6 +238,14 @@ def _cell_rng(split_seed: int, cell: int) -> np.random.Generator:
     return np.random.default_rng([cell, split_seed, 1])
 
 
+def draw_n(spec: SplitSpec, rng: np.random.Generator) -> int:
+    """A sample size from a prior split's ``n_range`` under its ``n_law``."""
+    lo, hi = spec.n_range
+    if spec.n_law == "uniform":
+        return int(rng.integers(lo, hi + 1))
+    return min(hi, int(np.exp(rng.uniform(np.log(lo), np.log(hi + 1)))))
+
+
 def _draw_dims(spec: SplitSpec, family: str, rng: np.random.Generator) -> tuple[int, int]:
     if spec.dims is not None:
         return int(spec.dims[0]), int(spec.dims[1])
@@ -282,8 +308,11 @@ def generate_example(spec: SplitSpec, index: int) -> Example:
     seed = example_seed(spec.seed, index)
     rng = np.random.default_rng(seed)
     if spec.n_grid is None:
-        family = spec.families[int(rng.integers(len(spec.families)))]
-        n = int(rng.integers(spec.n_range[0], spec.n_range[1] + 1))
+        if spec.weights is None:
+            family = spec.families[int(rng.integers(len(spec.families)))]
+        else:
+            family = spec.families[int(rng.choice(len(spec.families), p=spec.weights))]
+        n = draw_n(spec, rng)
         dims = _draw_dims(spec, family, rng)
     else:
         cell = index // spec.per_cell

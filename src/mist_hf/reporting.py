@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluation import N_BINS, PAPER_MSE, Record, calibration_table, coverage_table, error_table
+from .evaluation import PAPER_MSE, Record, calibration_table, coverage_table, error_table, n_bins
 
-ERROR_COLUMNS = ["split", "estimator", "bin", "count", "mse", "mae", "bias", "paper_mist_qr_mse", "median_seconds"]
+ERROR_COLUMNS = [
+    "split", "estimator", "bin", "count", "failed", "mse", "mae", "bias", "paper_mist_qr_mse", "median_seconds",
+]  # fmt: skip
 COVERAGE_COLUMNS = ["split", "estimator", "count", "coverage_50", "coverage_80", "coverage_90", "coverage_95"]
 
 
@@ -52,9 +54,9 @@ def write_csv(rows: list[dict], path: str | Path) -> None:
 def headline(by_n: list[dict], coverage: list[dict]) -> str:
     """One compact table per split: estimators x n bins as "MSE / MAE", plus 90% coverage where there is one."""
     cover = {(r["split"], r["estimator"]): r["coverage_90"] for r in coverage}
-    bins = [b for b, _, _ in N_BINS]
     parts = []
     for split in sorted({r["split"] for r in by_n}):
+        bins = [b for b, _, _ in n_bins(split)]
         cells = {(r["estimator"], r["bin"]): r for r in by_n if r["split"] == split}
         estimators = sorted({e for e, _ in cells}, key=lambda e: (not e.startswith("mist"), e))
         lines = [
