@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import digamma
 
+from mist_hf import baselines
 from mist_hf.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
 from mist_hf.samplers import GaussianSampler, LatentStructure
 
@@ -119,3 +120,20 @@ def test_gaussian_copula_shares_ranks_between_ties():
     zy = norm.ppf((pd.Series(y).rank(method="average").to_numpy() - 0.5) / n)
     r = np.corrcoef(zx, zy)[0, 1]
     assert gaussian_mi(x, y, copula=True) == pytest.approx(-0.5 * np.log(1 - r**2), rel=1e-6)
+
+
+@pytest.mark.parametrize("case", ["continuous", "ties", "duplicate rows"])
+def test_ksg_brute_force_counts_equal_the_tree_counts(case, monkeypatch):
+    """Above BRUTE_FORCE_DIM columns KSG counts neighbours by brute force: the estimate must be the trees' exactly,
+    with ties (integer columns) and duplicated rows included."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(300, 7))
+    y = x[:, :5] + rng.normal(size=(300, 5))
+    if case == "ties":
+        x, y = np.round(x), np.round(y)
+    if case == "duplicate rows":
+        x[10:20], y[10:20] = x[0], y[0]
+    monkeypatch.setattr(baselines, "BRUTE_FORCE_DIM", 10**6)
+    tree = ksg_mi(x, y, k=3)
+    monkeypatch.setattr(baselines, "BRUTE_FORCE_DIM", 0)
+    assert ksg_mi(x, y, k=3) == tree
