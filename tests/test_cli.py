@@ -70,6 +70,9 @@ def malformed(csv_file, line, text):
     return csv_file
 
 
+DROPNA = "; drop rows with missing values with --dropna (dropna=True in Python)"
+
+
 @pytest.mark.parametrize(
     "line, text, args, message",
     [
@@ -82,9 +85,9 @@ def malformed(csv_file, line, text):
         (9, "1.0,2.0", ["--x", "a", "--y", "c"], "line 9 has 2 fields but the header has 4: no value for column 'c'"),
         (9, "1.0,2.0", ["--x", "a", "--y", "b"], "line 9 has 2 fields but the header has 4: no value for column 'c'"),
         # An empty or NA cell in a column that is read.
-        (4, "1.0,,3.0,x0", ["--x", "a", "--y", "b"], "column 'b' is not numeric: '' on line 4"),
-        (7, "NA,2.0,3.0,x0", ["--x", "a", "--y", "b,c"], "column 'a' is not numeric: 'NA' on line 7"),
-        (7, "1.0,2.0, NA ,x0", ["--x", "a", "--y", "b,c"], "column 'c' is not numeric: 'NA' on line 7"),
+        (4, "1.0,,3.0,x0", ["--x", "a", "--y", "b"], "column 'b' has a missing value ('') on line 4" + DROPNA),
+        (7, "NA,2.0,3.0,x0", ["--x", "a", "--y", "b,c"], "column 'a' has a missing value ('NA') on line 7" + DROPNA),
+        (7, "1.0,2.0, NA ,x0", ["--x", "a", "--y", "b,c"], "column 'c' has a missing value ('NA') on line 7" + DROPNA),
     ],
 )  # fmt: skip
 def test_malformed_rows_exit_2_naming_the_line(csv_file, tiny_model_dir, capsys, line, text, args, message):
@@ -162,7 +165,7 @@ def test_rows_read_and_warnings_are_reported(tmp_path, tiny_model_dir, capsys):
     assert main(["estimate", str(path), "--x", "a", "--y", "flag", "--model", model, "--json"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out)["rows_used"] == 12_000
-    assert out.err.startswith("mist-mi: warning: discrete column(s) y[0] (2 values): outside the training prior")
+    assert out.err.startswith("mist-mi: warning: discrete column(s) 'flag' (2 values): outside the training prior")
 
 
 def test_dropped_rows_are_reported(tmp_path, tiny_model_dir, capsys):
@@ -192,3 +195,42 @@ def test_pairwise_output_stays_aligned_with_long_column_names(tmp_path, tiny_mod
     assert main(["pairwise", str(path), "--model", str(tiny_model_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len({len(line) for line in lines}) == 1, lines  # every row as wide as the header
+
+
+def test_no_weight_loading_progress_bar_from_python_either(tiny_model_dir):
+    code = (
+        "import numpy as np, mist_hf; rng = np.random.default_rng(0); x = rng.normal(size=(50, 2)); "
+        f"print(mist_hf.estimate_mi(x, x[:, :1] + rng.normal(size=(50, 1)), {str(tiny_model_dir)!r}).n)"
+    )
+    result = run_python("-c", code, env_drop=("HF_HUB_DISABLE_PROGRESS_BARS",))
+    assert result.returncode == 0 and result.stdout.strip() == "50", result.stderr[-2000:]
+    assert "Loading weights" not in result.stderr and "%|" not in result.stderr
+
+
+def test_dropna_drops_rows_with_missing_values_and_says_so(tmp_path, tiny_model_dir, capsys):
+    rng = np.random.default_rng(3)
+    rows = ["a,b"] + [f"{u},{u + rng.normal()}" for u in rng.normal(size=60)] + ["1.0,", "NA,2.0"]
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", str(tiny_model_dir)]) == 2
+    assert "column 'b' has a missing value ('') on line 62" in capsys.readouterr().err
+    assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", str(tiny_model_dir), "--dropna"]) == 0
+    out, err = capsys.readouterr()
+    assert "(n = 60)" in out and "mist-mi: warning: dropped 2 row(s) of gaps.csv with missing values" in err
+
+
+def test_errors_and_warnings_name_the_csv_columns(tmp_path, tiny_model_dir, capsys):
+    rng = np.random.default_rng(4)
+    u = rng.normal(size=80)
+    rows = ["temp,humidity,copy"] + [f"{a},{a + rng.normal()},{a}" for a in u]
+    path = tmp_path / "named.csv"
+    path.write_text("\n".join(rows) + "\n")
+    model = ["--model", str(tiny_model_dir)]
+    assert main(["estimate", str(path), "--x", "temp,copy", "--y", "humidity", *model]) == 2
+    assert "x repeats column(s), which adds nothing but weight: 'temp' = 'copy'" in capsys.readouterr().err
+    assert main(["estimate", str(path), "--x", "temp", "--y", "copy", *model]) == 2
+    assert "so I(X; Y) is infinite: 'temp' = 'copy'" in capsys.readouterr().err
+    assert main(["estimate", str(path), "--x", "temp", "--y", "humidity", *model]) == 0
+    (tmp_path / "cubed.csv").write_text("\n".join(["a,b"] + [f"{v},{v**3}" for v in u]) + "\n")
+    assert main(["estimate", str(tmp_path / "cubed.csv"), "--x", "a", "--y", "b", *model]) == 0
+    assert "exact monotone relation between x and y ('a' ~ 'b')" in capsys.readouterr().err

@@ -251,9 +251,12 @@ def test_mutual_information_takes_float64_and_numpy_and_bounds_memory(tiny_model
     assert mi.dtype == torch.float32 and x.grad is not None and x.grad.abs().sum() > 0  # gradients through the cast
     as_numpy = mutual_information(X[:60], Y[:60], tiny_model)
     assert float(as_numpy) == pytest.approx(float(mi), abs=1e-6)
-    big = torch.zeros(1, 20_000, 4)  # 20,000^2 x 8 columns x 4 bytes = 12.8 GB of pairwise ranks
-    with pytest.raises(ValueError, match=r"^smooth ranks of 1 x 20000 rows and 8 columns need 12.8 GB"):
+    big = torch.zeros(1, 20_000, 4)  # 20,000^2 x 8 columns x 4 bytes = 12.8 GB of pairwise ranks, 3x at the peak
+    with pytest.raises(ValueError, match=r"^smooth ranks of 1 x 20000 rows and 8 columns need about 38.4 GB at the"):
         mutual_information(big, big, tiny_model)
+    # the limit is on the peak: n = 4,000 with 8 + 8 columns (1 GB pairwise) fits without gradients, not with them
+    with pytest.raises(ValueError, match=r"need about 6.1 GB at the peak with gradients \(the limit is 4 GB\)"):
+        mutual_information(torch.zeros(4000, 8, requires_grad=True), torch.zeros(4000, 8), tiny_model)
 
 
 def test_estimate_to_dict_is_plain_json(tiny_model):

@@ -12,9 +12,10 @@ lie on the float16 grid (``|v| <= 65504``; distinct values at least 2^-11 apart 
 integers with ``|v| <= 2^20``, and are multiplied by ``10^k`` with ``k`` in ``[-8, 8]``; the scale-invariance
 check multiplies once more by a factor in ``[10^-8, 10^8]``. Every value then has magnitude in
 ``[6e-24, 7e20]`` or is 0, inside float32's normal range ``[1.2e-38, 3.4e38]``, and float32 rounding (2^-24
-relative) cannot merge values 2^-20 apart: order and ties survive. Larger scales (values that overflow to inf or
-underflow to 0 in float32, or distinct float64 values that float32 merges) are a known open problem tracked
-elsewhere and are deliberately left out of these strategies.
+relative) cannot merge values 2^-20 apart: order and ties survive. Larger scales (values that would overflow to inf
+or underflow to 0 in float32, or distinct float64 values that float32 merges) are handled by ranking in float64
+before the cast and are tested by example in ``test_estimation.py``
+(``test_values_float32_cannot_hold_give_the_estimate_of_their_order``).
 """
 
 import numpy as np

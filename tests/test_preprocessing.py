@@ -128,10 +128,14 @@ def test_read_columns_and_header_reject_bad_files(csv_file, tmp_path):
             ValueError, match=r"^line 4 has 3 fields but the header has 2: 1 extra after the last column 'b'$"
         ):
             read_columns(tmp_path / "long.csv", names)
-    (tmp_path / "cells.csv").write_text("a,b\n1,\n2,NA\n")
-    with pytest.raises(ValueError, match=r"^column 'b' is not numeric: '' on line 2$"):
+    (tmp_path / "cells.csv").write_text("a,b\n1,\n2,NA\n3,4\n")
+    with pytest.raises(ValueError, match=r"^column 'b' has a missing value \(''\) on line 2; drop rows with missing"):
         read_columns(tmp_path / "cells.csv", ["b"])
-    np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a"]), [[1.0], [2.0]])  # b is not read
+    np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a"]), [[1.0], [2.0], [3.0]])  # b unread
+    with pytest.warns(
+        UserWarning, match=r"^dropped 2 row\(s\) of cells.csv with missing values in the columns read; 1"
+    ):
+        np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a", "b"], dropna=True), [[3.0, 4.0]])
 
 
 # ---- coercion ------------------------------------------------------------------------------------------------
@@ -315,10 +319,13 @@ def test_csv_files_as_spreadsheets_write_them(tmp_path):
     ("content", "match"),
     [
         (b"a,a,b\n1,2,3\n", r"^the header of bad.csv repeats column name\(s\): a$"),
-        (b"a,b\n1,nan\n", r"^column 'b' is 'nan' on line 2: NaN and infinite values are not data$"),
+        (b"a,b\n1,nan\n", r"^column 'b' has a missing value \('nan'\) on line 2; drop rows with missing values with"),
         (b"a,b\n1,inf\n", r"^column 'b' is 'inf' on line 2: NaN and infinite values are not data$"),
         (b"a,b\n1,\xe9\n", r"^bad.csv is not UTF-8 text \(invalid continuation byte at byte 6\)$"),
-        (b'a,b\n1,"2\n3,4\n' + b"5,6\n" * 50, r"^bad.csv is not valid CSV near line \d+: unexpected end of data$"),
+        (
+            b'a,b\n1,"2\n3,4\n' + b"5,6\n" * 50,
+            r"^bad.csv is not valid CSV in the record that starts on line 2: unexpected end of data$",
+        ),
         (b"a,b\n1," + b"x" * 200 + b"\n", r"^column 'b' is not numeric: 'x{40}\.\.\.' on line 2$"),
     ],
     ids=["duplicate header", "nan", "inf", "latin-1", "unterminated quote", "long cell"],
@@ -327,3 +334,29 @@ def test_bad_csv_files_are_named_with_the_place(tmp_path, content, match):
     (tmp_path / "bad.csv").write_bytes(content)
     with pytest.raises(ValueError, match=match):
         read_columns(tmp_path / "bad.csv", ["a", "b"])
+
+
+@pytest.mark.parametrize("relation", ["copy", "reversed"])
+def test_discrete_columns_that_determine_each_other_are_finite_not_infinite(relation):
+    """A binary y = x (or 1 - x) has MI ln 2, not infinity: no error, no 'infinite' claim, and a warning that gives
+    the entropy bound (plug-in: the sample's share of ones is 0.47, entropy 0.691)."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 2, size=(300, 1)).astype(float)
+    y = x.copy() if relation == "copy" else 1 - x
+    p = x.mean()
+    entropy = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    with warnings.catch_warnings(record=True) as told:
+        warnings.simplefilter("always")
+        validate_pair(x, y, min_n=10, max_dim=32)
+    messages = [str(w.message) for w in told]
+    assert not any("infinite" in m for m in messages), messages
+    assert any(m.startswith("discrete columns of x and y determine each other (x[0] ~ y[0])") for m in messages)
+    assert any(f"about {entropy:.3f} nats" in m for m in messages), (entropy, messages)
+
+
+def test_a_shared_continuous_column_is_still_an_error_beside_a_shared_discrete_one():
+    rng = np.random.default_rng(6)
+    flag = rng.integers(0, 2, size=(100, 1)).astype(float)
+    value = rng.normal(size=(100, 1))
+    with pytest.raises(ValueError, match=r"share column\(s\), so I\(X; Y\) is infinite: x\[1\] = y\[1\]$"):
+        validate_pair(np.hstack([flag, value]), np.hstack([flag, value]), min_n=10, max_dim=32)

@@ -1,7 +1,7 @@
 """Command line: ``mist-mi estimate data.csv --x a,b --y c`` prints I(X; Y) and its interval.
 
-    mist-mi estimate data.csv --x a,b --y c [--unit bits] [--confidence 0.9] [--model PATH] [--json]
-    mist-mi pairwise data.csv [--columns a,b,c] [--unit bits] [--model PATH] [--json]
+    mist-mi estimate data.csv --x a,b --y c [--unit bits] [--confidence 0.9] [--model PATH] [--json] [--dropna]
+    mist-mi pairwise data.csv [--columns a,b,c] [--unit bits] [--model PATH] [--json] [--dropna]
     mist-mi --version
 
 ``python -m mist_hf ...`` runs the same command. The CSV needs a header row. Errors (missing file, unknown or
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -22,6 +23,12 @@ def _split(spec: str) -> list[str]:
     if not names:
         raise ValueError(f"empty column list: {spec!r}")
     return names
+
+
+def _with_names(message: str, xs: list[str], ys: list[str]) -> str:
+    """``message`` with the positions ``x[i]`` and ``y[j]`` replaced by the CSV column names."""
+    names = {"x": xs, "y": ys}
+    return re.sub(r"\b([xy])\[(\d+)\]", lambda m: repr(names[m[1]][int(m[2])]), message)
 
 
 def _command(args: argparse.Namespace) -> None:
@@ -35,11 +42,15 @@ def _command(args: argparse.Namespace) -> None:
         raise ValueError(f"no such file: {args.csv}")
     if args.command == "estimate":
         xs, ys = _split(args.x), _split(args.y)
-        data = read_columns(args.csv, xs + ys)
-        est_ = estimate_mi(
-            data[:, : len(xs)], data[:, len(xs) :], args.model, unit=args.unit, confidence=args.confidence,
-            seed=args.seed,
-        )  # fmt: skip
+        args.names = (xs, ys)  # for the warnings, printed by main with the CSV column names
+        data = read_columns(args.csv, xs + ys, dropna=args.dropna)
+        try:
+            est_ = estimate_mi(
+                data[:, : len(xs)], data[:, len(xs) :], args.model, unit=args.unit, confidence=args.confidence,
+                seed=args.seed,
+            )  # fmt: skip
+        except ValueError as err:  # name the CSV columns, not their positions x[i] / y[j]
+            raise ValueError(_with_names(str(err), xs, ys)) from None
         if args.json:
             fields = ("mi", "confidence", "unit", "n", "subsamples", "rows_used")
             record = {k: getattr(est_, k) for k in fields} | {"interval": list(est_.interval), "x": xs, "y": ys}
@@ -51,7 +62,9 @@ def _command(args: argparse.Namespace) -> None:
             print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n}{read})")
     else:
         names = _split(args.columns) if args.columns else csv_header(args.csv)
-        matrix = pairwise_mi(read_columns(args.csv, names), args.model, unit=args.unit, seed=args.seed)
+        matrix = pairwise_mi(
+            read_columns(args.csv, names, dropna=args.dropna), args.model, unit=args.unit, seed=args.seed
+        )
         if args.json:
             rows = [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
             print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
@@ -83,27 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--unit", choices=["nats", "bits"], default="nats")
         p.add_argument("--model", default=None, help="model folder (default: $MIST_MODEL or the shipped mist-mi)")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--dropna", action="store_true", help="drop rows with a missing value (empty, NA, NaN, ...)")
     args = parser.parse_args(argv)
 
-    # imported here: transformers is slow to import. Its weight-loading progress bar is noise on a terminal.
-    from transformers.utils import logging as hf_logging
-
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings(record=True) as told:  # printed as one line each, after the result
-            warnings.simplefilter("always")
-            try:
-                _command(args)
-                status = 0
-            except (ValueError, OSError) as err:
-                print(f"mist-mi: error: {err}", file=sys.stderr)
-                status = 2
-    finally:
-        if bars:  # main() may be called from Python: leave the setting as it was
-            hf_logging.enable_progress_bar()
+    with warnings.catch_warnings(record=True) as told:  # printed as one line each, after the result
+        warnings.simplefilter("always")
+        try:
+            _command(args)
+            status = 0
+        except (ValueError, OSError) as err:
+            print(f"mist-mi: error: {err}", file=sys.stderr)
+            status = 2
+    names = getattr(args, "names", None)
     for w in told:
-        print(f"mist-mi: warning: {w.message}", file=sys.stderr)
+        text = str(w.message) if names is None else _with_names(str(w.message), *names)
+        print(f"mist-mi: warning: {text}", file=sys.stderr)
     return status
 
 

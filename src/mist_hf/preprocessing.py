@@ -68,10 +68,15 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
             delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
             handle.seek(0)  # utf-8-sig drops the byte-order mark again after a seek to 0
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            done = 0  # the last line of the last complete record: a broken one starts on the next line
             try:
-                yield from reader
+                for row in reader:
+                    yield row
+                    done = reader.line_num
             except csv.Error as err:
-                raise ValueError(f"{path.name} is not valid CSV near line {reader.line_num}: {err}") from None
+                raise ValueError(
+                    f"{path.name} is not valid CSV in the record that starts on line {done + 1}: {err}"
+                ) from None
     except UnicodeDecodeError as err:
         raise ValueError(f"{path.name} is not UTF-8 text ({err.reason} at byte {err.start})") from None
 
@@ -85,13 +90,19 @@ def _short(cell: str, width: int = 40) -> str:
     return repr(cell if len(cell) <= width else cell[:width] + "...")
 
 
-def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
+MISSING_CELLS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "-"})
+"""Cells (compared in lower case, stripped) that mean a missing value in a CSV file."""
+
+
+def read_columns(path: str | os.PathLike, names: list[str], dropna: bool = False) -> np.ndarray:
     """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array.
 
     The file is UTF-8 (a byte-order mark is fine) with ``,``, ``;``, tab or ``|`` between fields (taken from the
     header line). Blank lines are skipped. Every other row must have exactly as many fields as the header, and every
     named cell must be a finite number: anything else raises ``ValueError`` naming the column and the line. Header
-    names must be distinct.
+    names must be distinct. A missing value (an empty cell, ``NA``, ``NaN``, ... see :data:`MISSING_CELLS`) in a
+    named column is an error naming the column and line, unless ``dropna``: then its row is dropped, with a warning
+    that says how many rows were.
     """
     path = Path(path)
     if not path.is_file():
@@ -107,7 +118,7 @@ def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
     if missing:
         raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
     index = [header.index(c) for c in names]
-    rows = []
+    rows, dropped = [], 0
     for line, row in enumerate(reader, start=2):
         if not row:
             continue
@@ -118,6 +129,17 @@ def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
                 else f"{len(row) - len(header)} extra after the last column {header[-1]!r}"
             )
             raise ValueError(f"line {line} has {len(row)} fields but the header has {len(header)}: {detail}")
+        missing = [(name, row[j].strip()) for name, j in zip(names, index, strict=True)]
+        missing = [(name, cell) for name, cell in missing if cell.lower() in MISSING_CELLS]
+        if missing and dropna:
+            dropped += 1
+            continue
+        if missing:
+            name, cell = missing[0]
+            raise ValueError(
+                f"column {name!r} has a missing value ({cell!r}) on line {line}; drop rows with missing values with "
+                "--dropna (dropna=True in Python)"
+            )
         values = []
         for name, j in zip(names, index, strict=True):
             cell = row[j].strip()
@@ -129,6 +151,11 @@ def read_columns(path: str | os.PathLike, names: list[str]) -> np.ndarray:
                 raise ValueError(f"column {name!r} is {cell!r} on line {line}: NaN and infinite values are not data")
             values.append(value)
         rows.append(values)
+    if dropped:
+        warnings.warn(
+            f"dropped {dropped} row(s) of {path.name} with missing values in the columns read; {len(rows)} remain",
+            stacklevel=2,
+        )
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
 
 
@@ -209,8 +236,9 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
 
     The envelope (a model config's ``min_n`` and ``max_dim``): numeric and finite (see :func:`to_matrix`), equal n
     for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column, no column repeated inside
-    x or inside y, and no column shared by x and y (I(X; Y) would be infinite). A valid sample on which the estimate
-    would mislead (an exact monotone relation, discrete columns) gets a :class:`MisleadingInputWarning`.
+    x or inside y, and no continuous column shared by x and y (I(X; Y) would be infinite). A valid sample on which
+    the estimate would mislead (an exact monotone relation, discrete columns, a discrete column in both x and y) gets
+    a :class:`MisleadingInputWarning`.
     """
     xa, x_cols = to_matrix(x, "x")
     ya, y_cols = to_matrix(y, "y")
@@ -227,7 +255,9 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
         repeated = _equal_columns(arr, cols, arr, cols, same=True)
         if repeated:
             raise ValueError(f"{name} repeats column(s), which adds nothing but weight: {repeated}")
-    shared = _equal_columns(xa, x_cols, ya, y_cols, same=False)
+    # A continuous column in both x and y makes I(X; Y) infinite; a shared discrete one does not (it is a warning,
+    # from misleading_inputs: I(X; Y) is then at least that column's entropy).
+    shared = _equal_columns(xa, x_cols, ya, y_cols, same=False, continuous_only=True)
     if shared:
         raise ValueError(f"x and y share column(s), so I(X; Y) is infinite: {shared}")
     for reason in misleading_inputs(xa, ya, x_cols, y_cols):
@@ -243,7 +273,8 @@ def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols:
     """Reasons an estimate on this valid sample would mislead, each a sentence for a warning (empty: none).
 
     - A column of x and one of y in an exact monotone relation (identical or reversed ranks): Y determines that
-      column of X, so I(X; Y) is infinite, while an estimate is always finite.
+      column of X, so I(X; Y) is infinite, while an estimate is always finite. For a discrete column (at most
+      :data:`FEW_VALUES` values) the MI is finite but at least the column's entropy, which the warning gives.
     - Columns with few distinct values (at most :data:`FEW_VALUES`): the model reads them through tied ranks as if
       continuous, and v1 was trained on continuous data and on integer-plus-noise data only, so estimates on
       discrete columns can be far off (binary y = x gives about 1.8 nats, above the largest possible ln 2 = 0.69).
@@ -252,16 +283,25 @@ def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols:
     x_ranks = [_average_ranks(c) for c in xa.T]
     y_ranks = [_average_ranks(c) for c in ya.T]
     n = xa.shape[0]
-    monotone = [
-        f"{x_cols[i]} ~ {y_cols[j]}"
+    pairs = [
+        (i, j)
         for i, rx in enumerate(x_ranks)
         for j, ry in enumerate(y_ranks)
         if np.array_equal(rx, ry) or np.array_equal(rx, n + 1 - ry)
     ]
+    monotone = [f"{x_cols[i]} ~ {y_cols[j]}" for i, j in pairs if not _is_discrete(xa[:, i])]
     if monotone:
         reasons.append(
             f"exact monotone relation between x and y ({', '.join(monotone)}): I(X; Y) is infinite, and any finite "
             "estimate, this one included, is wrong"
+        )
+    determined = [(i, j) for i, j in pairs if _is_discrete(xa[:, i])]
+    if determined:
+        bound = max(_plugin_entropy(xa[:, i]) for i, _ in determined)
+        names = ", ".join(f"{x_cols[i]} ~ {y_cols[j]}" for i, j in determined)
+        reasons.append(
+            f"discrete columns of x and y determine each other ({names}): I(X; Y) is at least the entropy of such a "
+            f"column, about {bound:.3f} nats (plug-in estimate from this sample)"
         )
     few = [
         f"{name} ({k} values)"
@@ -278,6 +318,17 @@ def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols:
     return reasons
 
 
+def _is_discrete(col: np.ndarray) -> bool:
+    """At most :data:`FEW_VALUES` distinct values."""
+    return len(np.unique(col)) <= FEW_VALUES
+
+
+def _plugin_entropy(col: np.ndarray) -> float:
+    """The entropy (nats) of a column's empirical distribution."""
+    p = np.unique(col, return_counts=True)[1] / len(col)
+    return float(-(p * np.log(p)).sum())
+
+
 def _average_ranks(col: np.ndarray) -> np.ndarray:
     """Ranks 1..n of a 1-D array, tied values sharing the average of their ranks."""
     _, inverse, counts = np.unique(col, return_inverse=True, return_counts=True)
@@ -285,13 +336,16 @@ def _average_ranks(col: np.ndarray) -> np.ndarray:
     return (last - (counts - 1) / 2)[inverse]
 
 
-def _equal_columns(a: np.ndarray, a_cols: list[str], b: np.ndarray, b_cols: list[str], same: bool) -> str:
-    """``"a[0] = b[2], ..."`` for the pairs of identical columns of ``a`` and ``b`` (each pair once when ``same``)."""
+def _equal_columns(
+    a: np.ndarray, a_cols: list[str], b: np.ndarray, b_cols: list[str], same: bool, continuous_only: bool = False
+) -> str:
+    """``"a[0] = b[2], ..."`` for the pairs of identical columns of ``a`` and ``b`` (each pair once when ``same``);
+    with ``continuous_only``, only columns with more than :data:`FEW_VALUES` distinct values."""
     pairs = [
         f"{a_cols[i]} = {b_cols[j]}"
         for i in range(a.shape[1])
         for j in range(i + 1 if same else 0, b.shape[1])
-        if np.array_equal(a[:, i], b[:, j])
+        if np.array_equal(a[:, i], b[:, j]) and not (continuous_only and _is_discrete(a[:, i]))
     ]
     return ", ".join(pairs)
 

@@ -169,3 +169,33 @@ def test_killed_run_resumes_without_repeating_or_skipping_batches(tmp_path):
     assert [labels for _, labels in after] == [labels for _, labels in whole[start:]]
     assert [labels for step, labels in before if step < start] == [labels for _, labels in whole[:start]]
     assert [step for step, _ in whole] == list(range(9))
+
+
+def test_time_limit_stop_resumes_without_repeating_or_skipping_batches(tmp_path):
+    """A run stopped by --max_minutes saves a checkpoint at whatever step it reached (below 12 here, so inside the
+    first shuffle pool of 16 batches, where v1 repeated batches); resuming it trains exactly the batches an
+    uninterrupted run trains after that step."""
+    import os
+    import subprocess
+    import sys
+
+    wrapper = tmp_path / "train_logged.py"
+    wrapper.write_text(WRAPPER)
+    args = [*TINY, "--save_steps", "4", "--lr_scheduler_type", "constant", "--eval_steps", "1000", "--max_steps", "12"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def run(out: Path, log: Path, *extra: str, pause: str = "0") -> None:
+        cmd = [sys.executable, str(wrapper), "--output_dir", str(out), *args, *extra]
+        subprocess.run(cmd, env=env | {"MIST_LABEL_LOG": str(log), "MIST_STEP_PAUSE": pause}, check=True, timeout=300)
+
+    whole_log, cut_log, resumed_log = tmp_path / "whole.log", tmp_path / "cut.log", tmp_path / "resumed.log"
+    run(tmp_path / "whole", whole_log)
+    cut = tmp_path / "cut"
+    run(cut, cut_log, "--max_minutes", "0.004", pause="0.1")  # 0.24 s: stops after a few 0.1 s steps
+    stopped = max(int(p.name.split("-")[1]) for p in cut.glob("checkpoint-*"))
+    assert 0 < stopped < 12 and (cut / f"checkpoint-{stopped}" / "trainer_state.json").is_file()
+    run(cut, resumed_log)
+    whole, before, after = trained_batches(whole_log), trained_batches(cut_log), trained_batches(resumed_log)
+    assert [step for step, _ in before] == list(range(stopped))
+    assert [step for step, _ in after] == list(range(stopped, 12))
+    assert [labels for _, labels in before + after] == [labels for _, labels in whole]
