@@ -7,6 +7,8 @@ categories. The registry's functions are re-exported here.
 from __future__ import annotations
 
 from . import paper
+
+from . import heavytail, signs  # noqa: F401  # isort: skip  (v2 categories: importing registers their families)
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

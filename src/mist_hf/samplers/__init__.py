@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
+from .correlated import (
+    ChainStructure,
+    CorrelatedGaussianSampler,
+    CorrelatedStudentSampler,
+    SignedFactorStructure,
+    structure_from_params,
+)
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
+from .signflip import SignFlipSampler
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
@@ -24,6 +32,9 @@ __all__ = [
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
+    "ChainStructure",
+    "CorrelatedGaussianSampler",
+    "CorrelatedStudentSampler",
     "DiscreteContinuousSampler",
     "GaussianSampler",
     "IndependentSampler",
@@ -31,6 +42,8 @@ __all__ = [
     "PlaneSpiral",
     "RotatedSampler",
     "Sampler",
+    "SignFlipSampler",
+    "SignedFactorStructure",
     "SpiralSampler",
     "StudentSampler",
     "TransformedSampler",
@@ -43,6 +56,7 @@ __all__ = [
     "invert_transform",
     "sampler_from_params",
     "standard_normal",
+    "structure_from_params",
     "student_t_correction",
     "transform_derivative",
 ]
