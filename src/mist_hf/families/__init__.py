@@ -6,7 +6,7 @@ categories. The registry's functions are re-exported here.
 
 from __future__ import annotations
 
-from . import paper
+from . import manifold, mixing, paper  # noqa: F401
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

@@ -14,20 +14,40 @@ from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
+from .manifold import EMBEDDINGS, EmbeddedSampler, Embedding
+from .maps import (
+    CouplingFlow,
+    CouplingFlowSampler,
+    MixedMap,
+    MixedSampler,
+    PlanarFlow,
+    PlanarFlowSampler,
+    random_invertible,
+    solve_increasing,
+)
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
 __all__ = [
+    "EMBEDDINGS",
     "MAX_DIM",
     "SAMPLER_KINDS",
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
+    "CouplingFlow",
+    "CouplingFlowSampler",
     "DiscreteContinuousSampler",
+    "EmbeddedSampler",
+    "Embedding",
     "GaussianSampler",
     "IndependentSampler",
     "LatentStructure",
+    "MixedMap",
+    "MixedSampler",
+    "PlanarFlow",
+    "PlanarFlowSampler",
     "PlaneSpiral",
     "RotatedSampler",
     "Sampler",
@@ -41,7 +61,9 @@ __all__ = [
     "discrete_pair_mi",
     "haar_orthogonal",
     "invert_transform",
+    "random_invertible",
     "sampler_from_params",
+    "solve_increasing",
     "standard_normal",
     "student_t_correction",
     "transform_derivative",
