@@ -21,7 +21,7 @@ import numpy as np
 
 from ..samplers import EmbeddedSampler, Sampler
 from .paper import PAPER_TRAIN_FAMILIES
-from .registry import DrawFn, Family, get_family, register_family
+from .registry import DrawFn, Family, get_family, register_family, register_pattern
 
 CATEGORY = "manifold"
 
@@ -87,3 +87,4 @@ register_family(
         held_out=True,
     )
 )
+register_pattern("manifold-<linear|graph|coil>", [f"manifold-{e}" for e in ("linear", "graph", "coil")])
