@@ -6,7 +6,7 @@ A family draws intrinsic dims ``k_x <= dim_x`` and ``k_y <= dim_y``, a base samp
 
 - ``manifold-linear``: a random linear embedding (a flat subspace);
 - ``manifold-graph``: z -> Q [z ; a g(B z + c)], g from tanh, sin, log cosh;
-- ``manifold-coil`` (held out): coordinates rolled into logarithmic spirals, a construction no training family
+- ``manifold-coil`` (held out): coordinates rolled into double spirals, a construction no training family
   uses.
 
 The draw order: k_x, k_y (and, when both equal the dims, the side made lower and its new k), the base family,
@@ -80,9 +80,9 @@ register_family(
         "manifold-coil",
         _embedded("coil", 0.5, 2.0),
         min_dim=1,
-        description=f"{_INTRINSIC}; min(k, dim - k) coordinates of each side rolled into log spirals"
-        " l exp(asinh z) (cos(w z + p), sin(w z + p)) (l ~ U(0.5, 2), w ~ strength U(0.5, 1.5), strength ~ U(0.5, 2)),"
-        " spare columns more spirals, then a Haar rotation",
+        description=f"{_INTRINSIC}; min(k, dim - k) coordinates of each side rolled into double spirals"
+        " z (cos phi(z), sin phi(z)), phi(z) = w sqrt(l^2 + z^2) + p (l ~ U(0.5, 2), w ~ strength U(0.5, 1.5),"
+        " p ~ U(-pi, pi), strength ~ U(0.5, 2)), spare columns more spirals, then a Haar rotation",
         category=CATEGORY,
         held_out=True,
     )

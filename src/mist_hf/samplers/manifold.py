@@ -10,11 +10,12 @@ Random parts are drawn from ``numpy.random.default_rng(seed)`` with the ``seed``
   extra column), c ~ U(-pi, pi), a ~ strength U(0.5, 1.5) and g drawn per extra column from tanh, sin and
   log cosh (each grows at most linearly); z is the first k coordinates of Q^T x.
 - ``coil`` (held out of training): x = Q [coils ; linear coordinates ; extra coils]. The first
-  m = min(k, dim - k) coordinates of z each become a 2-column logarithmic spiral
-  r(z) (cos(w z + p), sin(w z + p)) with r(z) = l exp(asinh z) (increasing, r ~ 2 l z for large z and
-  l / (2 |z|) for very negative z), w ~ strength U(0.5, 1.5), l ~ U(0.5, 2); the other k - m coordinates pass
-  unchanged, and the dim - k - m remaining columns are further spirals r(z_j) cos(w' z_j + p') of coiled
-  coordinates. z_j = sinh(log(|pair| / l)) recovers a coiled coordinate from its pair's radius.
+  m = min(k, dim - k) coordinates of z each become a 2-column double spiral z (cos phi(z), sin phi(z)) with the
+  even angle phi(z) = w sqrt(l^2 + z^2) + p (w ~ strength U(0.5, 1.5), l ~ U(0.5, 2), p ~ U(-pi, pi)): the arms
+  of z and -z are point reflections of each other, so the map is injective, smooth, and grows linearly. The
+  other k - m coordinates pass unchanged, and the dim - k - m remaining columns are further spirals
+  z_j cos(phi'(z_j)) of coiled coordinates. A pair (c, s) gives back z = c cos phi(rho) + s sin phi(rho) with
+  rho = |(c, s)| = |z|, accurate to rounding at every scale (also from float32 data).
 
 A side with ``k == dim`` is only rotated (``graph``, ``coil``) or multiplied by A (``linear``).
 
@@ -65,13 +66,15 @@ class Embedding:
             self.bend = rng.integers(len(_BENDS), size=extra)
             return
         self.m = min(k, extra)
-        self.length = rng.uniform(0.5, 2.0, size=self.m)
-        self.freq = strength * rng.uniform(0.5, 1.5, size=self.m)
-        self.phase = rng.uniform(-np.pi, np.pi, size=self.m)
         more = extra - self.m
         self.more_index = np.arange(more) % max(self.m, 1)
-        self.more_freq = strength * rng.uniform(0.5, 1.5, size=more)
-        self.more_phase = rng.uniform(-np.pi, np.pi, size=more)
+        self.length = rng.uniform(0.5, 2.0, size=self.m + more)
+        self.freq = strength * rng.uniform(0.5, 1.5, size=self.m + more)
+        self.phase = rng.uniform(-np.pi, np.pi, size=self.m + more)
+
+    def _angle(self, radius: np.ndarray, sl: slice) -> np.ndarray:
+        dt = radius.dtype
+        return self.freq[sl].astype(dt) * np.hypot(self.length[sl].astype(dt), radius) + self.phase[sl].astype(dt)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Embed rows of ``z``, shape ``(n, k)``, into ``(n, dim)``, in ``z``'s dtype."""
@@ -86,12 +89,10 @@ class Embedding:
             return np.concatenate([z, bent * self.amp.astype(dt)], axis=1) @ self.q.T.astype(dt)
         m = self.m
         zc = z[:, :m]
-        radius = np.exp(np.arcsinh(zc)) * self.length.astype(dt)
-        angle = zc * self.freq.astype(dt) + self.phase.astype(dt)
+        angle = self._angle(zc, slice(0, m))
         zm = z[:, self.more_index]
-        more = np.exp(np.arcsinh(zm)) * self.length[self.more_index].astype(dt)
-        more = more * np.cos(zm * self.more_freq.astype(dt) + self.more_phase.astype(dt))
-        cols = [radius * np.cos(angle), radius * np.sin(angle), z[:, m:], more]
+        more = zm * np.cos(self._angle(zm, slice(m, None)))
+        cols = [zc * np.cos(angle), zc * np.sin(angle), z[:, m:], more]
         return np.concatenate(cols, axis=1) @ self.q.T.astype(dt)
 
     def recover(self, x: np.ndarray) -> np.ndarray:
@@ -103,9 +104,9 @@ class Embedding:
         if self.name == "graph":
             return u[:, : self.k]
         m = self.m
-        radius = np.hypot(u[:, :m], u[:, m : 2 * m]) / self.length
-        with np.errstate(divide="ignore"):
-            coiled = np.sinh(np.log(radius))
+        c, s = u[:, :m], u[:, m : 2 * m]
+        angle = self._angle(np.hypot(c, s), slice(0, m))
+        coiled = c * np.cos(angle) + s * np.sin(angle)
         return np.concatenate([coiled, u[:, 2 * m : m + self.k]], axis=1)
 
 
