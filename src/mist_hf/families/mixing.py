@@ -61,7 +61,8 @@ MIXFLOW = register_wrapper(
         "mixflow",
         _mixflow,
         "a random affine-coupling flow inside X and inside Y: depth ~ U{2..4} layers of (Haar rotation, coupling"
-        " b -> b exp(s(a)) + t(a) with a tanh conditioner of random Gaussian weights), |s| <= strength ~ U(0.2, 1)",
+        " b -> b exp(s(a)) + t(a), conditioners with one hidden layer of random Gaussian weights and algebraic"
+        " sigmoids), |s| <= strength ~ U(0.2, 1)",
         category=CATEGORY,
     )
 )
