@@ -12,9 +12,9 @@ from __future__ import annotations
 from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
+from .embedding import EMBEDDINGS, EmbeddedSampler, Embedding
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
-from .manifold import EMBEDDINGS, EmbeddedSampler, Embedding
 from .maps import (
     CouplingFlow,
     CouplingFlowSampler,
