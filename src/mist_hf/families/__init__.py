@@ -6,9 +6,10 @@ categories. The registry's functions are re-exported here.
 
 from __future__ import annotations
 
-from . import paper
+from . import paper  # first: the paper's families and wrappers, which the v2 categories build on
 
-from . import heavytail, signs  # noqa: F401  # isort: skip  (v2 categories: importing registers their families)
+# The v2 categories, in a fixed order (the order of registration is the order of the families in the splits).
+from . import signs, heavytail, mixing, manifold  # noqa: F401  # isort: skip
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

@@ -19,14 +19,26 @@ from .correlated import (
     structure_from_params,
 )
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
+from .embedding import EMBEDDINGS, EmbeddedSampler, Embedding
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
+from .maps import (
+    CouplingFlow,
+    CouplingFlowSampler,
+    MixedMap,
+    MixedSampler,
+    PlanarFlow,
+    PlanarFlowSampler,
+    random_invertible,
+    solve_increasing,
+)
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .signflip import SignFlipSampler
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
 __all__ = [
+    "EMBEDDINGS",
     "MAX_DIM",
     "SAMPLER_KINDS",
     "STRUCTURES",
@@ -35,10 +47,18 @@ __all__ = [
     "ChainStructure",
     "CorrelatedGaussianSampler",
     "CorrelatedStudentSampler",
+    "CouplingFlow",
+    "CouplingFlowSampler",
     "DiscreteContinuousSampler",
+    "EmbeddedSampler",
+    "Embedding",
     "GaussianSampler",
     "IndependentSampler",
     "LatentStructure",
+    "MixedMap",
+    "MixedSampler",
+    "PlanarFlow",
+    "PlanarFlowSampler",
     "PlaneSpiral",
     "RotatedSampler",
     "Sampler",
@@ -54,7 +74,9 @@ __all__ = [
     "discrete_pair_mi",
     "haar_orthogonal",
     "invert_transform",
+    "random_invertible",
     "sampler_from_params",
+    "solve_increasing",
     "standard_normal",
     "structure_from_params",
     "student_t_correction",
