@@ -11,36 +11,59 @@ from __future__ import annotations
 
 from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
+from .categorical import CategoricalSampler, discrete_mi
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
+from .independent_pair import MAPS, IndependentPairSampler, apply_map
+from .mixed import (
+    ClassConditionalSampler,
+    CountsSampler,
+    RoundedSampler,
+    class_conditional_mi,
+    counts_mi,
+    mixture_entropy,
+    rounded_gaussian_mi,
+)
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
 __all__ = [
+    "MAPS",
     "MAX_DIM",
     "SAMPLER_KINDS",
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
+    "CategoricalSampler",
+    "ClassConditionalSampler",
+    "CountsSampler",
     "DiscreteContinuousSampler",
     "GaussianSampler",
+    "IndependentPairSampler",
     "IndependentSampler",
     "LatentStructure",
     "PlaneSpiral",
     "RotatedSampler",
+    "RoundedSampler",
     "Sampler",
     "SpiralSampler",
     "StudentSampler",
     "TransformedSampler",
     "additive_noise_mi",
+    "apply_map",
     "apply_transform",
     "check_dims",
     "check_n",
+    "class_conditional_mi",
+    "counts_mi",
+    "discrete_mi",
     "discrete_pair_mi",
     "haar_orthogonal",
     "invert_transform",
+    "mixture_entropy",
+    "rounded_gaussian_mi",
     "sampler_from_params",
     "standard_normal",
     "student_t_correction",
