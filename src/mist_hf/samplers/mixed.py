@@ -268,16 +268,20 @@ class CountsSampler(Sampler):
             for j, c in enumerate(counts):
                 peak = (math.log(max(c, 0.5)) - a) / b  # where P(c | t) peaks in t
                 lo, hi = -12.0, 12.0
+                log_norm = -math.lgamma(c + 1) - 0.5 * math.log(2 * math.pi)
+                if r is not None:
+                    log_norm += math.lgamma(c + r) - math.lgamma(r)
+
+                def integrand(t: float, c: float = c, log_norm: float = log_norm) -> float:
+                    mean = math.exp(a + b * t)
+                    if r is None:
+                        log_pmf = c * (a + b * t) - mean
+                    else:
+                        log_pmf = r * math.log(r / (r + mean)) + c * math.log(mean / (r + mean))
+                    return math.exp(log_norm + log_pmf - 0.5 * t * t)
+
                 points = [peak] if lo < peak < hi else None
-                value, _ = integrate.quad(
-                    lambda t, c=c: stats.norm.pdf(t) * pmf(c, math.exp(a + b * t)),
-                    lo,
-                    hi,
-                    points=points,
-                    limit=200,
-                    epsabs=0.0,
-                    epsrel=1e-10,
-                )
+                value, _ = integrate.quad(integrand, lo, hi, points=points, limit=200, epsabs=0.0, epsrel=1e-10)
                 log_marginal[j] = math.log(value) if value > 0 else -np.inf
             with np.errstate(divide="ignore"):
                 log_cond = np.log(pmf(y[:, i], np.exp(a + b * x[:, i])))
