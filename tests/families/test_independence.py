@@ -66,5 +66,7 @@ def test_marginals_are_what_the_families_promise():
 def test_round_trip(name):
     sampler = draw_sampler(name, 5, 3, np.random.default_rng(11))
     again = sampler_from_params(json.loads(json.dumps(sampler.params())))
-    for a, b in zip(sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1))):
+    for a, b in zip(
+        sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1)), strict=True
+    ):
         np.testing.assert_array_equal(a, b)

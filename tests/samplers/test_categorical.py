@@ -54,7 +54,9 @@ def test_round_trip_same_mi_and_samples():
     sampler = _random_sampler(3, 4, 2, np.random.default_rng(5))
     again = sampler_from_params(json.loads(json.dumps(sampler.params())))
     assert again.mutual_information() == sampler.mutual_information()
-    for a, b in zip(sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1))):
+    for a, b in zip(
+        sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1)), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
 
 

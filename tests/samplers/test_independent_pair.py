@@ -72,7 +72,9 @@ def test_round_trip_same_samples():
     )
     again = sampler_from_params(json.loads(json.dumps(sampler.params())))
     assert (again.dim_x, again.dim_y) == (2, 3)
-    for a, b in zip(sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1))):
+    for a, b in zip(
+        sampler.sample(50, np.random.default_rng(1)), again.sample(50, np.random.default_rng(1)), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
 
 

@@ -6,8 +6,7 @@ categories. The registry's functions are re-exported here.
 
 from __future__ import annotations
 
-from . import paper
-from . import discrete, independence  # noqa: F401  (the v2 categories register at import)
+from . import discrete, independence, paper  # noqa: F401  (the v2 categories register at import)
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

@@ -69,7 +69,9 @@ def _skewed_side(dim: int, half: str, rng: np.random.Generator) -> Side:
 def _discrete_side(dim: int, half: str, rng: np.random.Generator) -> Side:
     kind = int(rng.integers(4))
     if kind == 0:  # independent categorical codes
-        pmfs = [(lambda p: (p / p.sum()).tolist())(rng.dirichlet(np.ones(int(rng.integers(2, 11))))) for _ in range(dim)]
+        pmfs = [
+            (lambda p: (p / p.sum()).tolist())(rng.dirichlet(np.ones(int(rng.integers(2, 11))))) for _ in range(dim)
+        ]
         other = [[0.5, 0.5]]
         fx, fy = (pmfs, other) if half == "x" else (other, pmfs)
         return CategoricalSampler(len(fx), len(fy), [], [], [], fx, fy), half, None

@@ -79,8 +79,14 @@ class CategoricalSampler(Sampler):
             raise ValueError(f"fillers_x and fillers_y need dim_x - {k} and dim_y - {k} pmfs")
         self.dim_x, self.dim_y = dim_x, dim_y
         self.tables = [_check_pmf(t, f"tables[{b}]", 2) for b, t in enumerate(tables)]
-        self.codes_x = [_check_codes(c, t.shape[0], f"codes_x[{b}]") for b, (c, t) in enumerate(zip(codes_x, self.tables))]
-        self.codes_y = [_check_codes(c, t.shape[1], f"codes_y[{b}]") for b, (c, t) in enumerate(zip(codes_y, self.tables))]
+        self.codes_x = [
+            _check_codes(c, t.shape[0], f"codes_x[{b}]")
+            for b, (c, t) in enumerate(zip(codes_x, self.tables, strict=True))
+        ]
+        self.codes_y = [
+            _check_codes(c, t.shape[1], f"codes_y[{b}]")
+            for b, (c, t) in enumerate(zip(codes_y, self.tables, strict=True))
+        ]
         self.fillers_x = [_check_pmf(f, f"fillers_x[{j}]", 1) for j, f in enumerate(fillers_x)]
         self.fillers_y = [_check_pmf(f, f"fillers_y[{j}]", 1) for j, f in enumerate(fillers_y)]
         self._pmfs = [t / t.sum() for t in self.tables]
@@ -95,7 +101,7 @@ class CategoricalSampler(Sampler):
         x = np.empty((n, self.dim_x), dtype=dtype)
         y = np.empty((n, self.dim_y), dtype=dtype)
         k = len(self.tables)
-        for b, (table, cdf) in enumerate(zip(self._pmfs, self._cdfs)):
+        for b, (table, cdf) in enumerate(zip(self._pmfs, self._cdfs, strict=True)):
             i, j = np.divmod(categorical_draw(cdf, n, rng), table.shape[1])
             x[:, b] = self.codes_x[b][i]
             y[:, b] = self.codes_y[b][j]

@@ -40,7 +40,7 @@ def mixture_entropy(probs: np.ndarray, means: np.ndarray, scales: np.ndarray) ->
     keep = probs > 0
     probs, means, scales = probs[keep], means[keep], scales[keep]
     lo, hi = float(np.min(means - 9 * scales)), float(np.max(means + 9 * scales))
-    m = int(math.ceil((hi - lo) / scales.min())) + 1
+    m = math.ceil((hi - lo) / scales.min()) + 1
     v = np.linspace(lo, hi, m)
     z = (v[:, None] - means[None, :]) / scales[None, :]
     log_p = logsumexp(-0.5 * z**2 + (np.log(probs) - np.log(scales))[None, :], axis=1) - 0.5 * math.log(2 * math.pi)
@@ -67,9 +67,7 @@ class ClassConditionalSampler(Sampler):
 
     kind = "class-conditional"
 
-    def __init__(
-        self, dim_x: int, dim_y: int, probs: list, means: list, scales: list, class_in_x: list[bool]
-    ) -> None:
+    def __init__(self, dim_x: int, dim_y: int, probs: list, means: list, scales: list, class_in_x: list[bool]) -> None:
         check_dims(dim_x, dim_y)
         k = len(probs)
         if k > min(dim_x, dim_y):
@@ -79,7 +77,7 @@ class ClassConditionalSampler(Sampler):
         self.dim_x, self.dim_y = dim_x, dim_y
         self.probs = [_check_probs(p, f"probs[{b}]") for b, p in enumerate(probs)]
         self.means, self.scales = [], []
-        for b, (p, mu, s) in enumerate(zip(self.probs, means, scales)):
+        for b, (p, mu, s) in enumerate(zip(self.probs, means, scales, strict=True)):
             mu, s = np.asarray(mu, dtype=float), np.asarray(s, dtype=float)
             if mu.shape != p.shape or s.shape != p.shape:
                 raise ValueError(f"means[{b}] and scales[{b}] need one value per class ({p.shape[0]})")
@@ -91,7 +89,7 @@ class ClassConditionalSampler(Sampler):
             self.scales.append(s)
         self.class_in_x = [bool(c) for c in class_in_x]
         self._cdfs = [np.cumsum(p / p.sum()) for p in self.probs]
-        self._mi = float(sum(class_conditional_mi(*a) for a in zip(self.probs, self.means, self.scales)))
+        self._mi = float(sum(class_conditional_mi(*a) for a in zip(self.probs, self.means, self.scales, strict=True)))
 
     def mutual_information(self) -> float:
         return self._mi
@@ -127,7 +125,7 @@ class ClassConditionalSampler(Sampler):
         from scipy import stats  # imported here: only the ground-truth check needs it, not sampling
 
         total = np.zeros(x.shape[0])
-        for b, (p, mu, s) in enumerate(zip(self.probs, self.means, self.scales)):
+        for b, (p, mu, s) in enumerate(zip(self.probs, self.means, self.scales, strict=True)):
             p = p / p.sum()
             c, v = (x[:, b], y[:, b]) if self.class_in_x[b] else (y[:, b], x[:, b])
             ok = (c == np.rint(c)) & (c >= 0) & (c < p.shape[0])
@@ -151,9 +149,7 @@ def _count_logpmf(y: np.ndarray, mean: np.ndarray, dispersion: float | None) -> 
     if dispersion is None:
         return y * np.log(mean) - mean - gammaln(y + 1)
     r = dispersion
-    return (
-        gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * np.log(r / (r + mean)) + y * np.log(mean / (r + mean))
-    )
+    return gammaln(y + r) - gammaln(r) - gammaln(y + 1) + r * np.log(r / (r + mean)) + y * np.log(mean / (r + mean))
 
 
 def _count_max(a: float, b: float, dispersion: float | None) -> int:
@@ -177,7 +173,7 @@ def counts_mi(a: float, b: float, dispersion: float | None = None) -> float:
     y = np.arange(_count_max(a, b, dispersion) + 1, dtype=float)
     mu_top = math.exp(a + abs(b) * COUNT_X_LIMIT)
     spacing = min(0.05, 0.5 / (abs(b) * math.sqrt(mu_top + 1.0)))
-    m = int(math.ceil(2 * COUNT_X_LIMIT / spacing)) + 1
+    m = math.ceil(2 * COUNT_X_LIMIT / spacing) + 1
     xs = np.linspace(-COUNT_X_LIMIT, COUNT_X_LIMIT, m)
     w = np.full(m, xs[1] - xs[0]) * np.exp(-0.5 * xs**2) / math.sqrt(2 * math.pi)
     w[[0, -1]] *= 0.5
@@ -272,7 +268,9 @@ class CountsSampler(Sampler):
                 if r is not None:
                     log_norm += math.lgamma(c + r) - math.lgamma(r)
 
-                def integrand(t: float, c: float = c, log_norm: float = log_norm) -> float:
+                def integrand(
+                    t: float, c: float = c, log_norm: float = log_norm, a: float = a, b: float = b, r=r
+                ) -> float:
                     mean = math.exp(a + b * t)
                     if r is None:
                         log_pmf = c * (a + b * t) - mean
@@ -328,7 +326,7 @@ def rounded_gaussian_mi(rho: float, width: float, offset: float = 0.0) -> float:
     log_py = log_normal_interval(lo, hi)
     marginal = -np.sum(np.exp(log_py) * np.where(np.isfinite(log_py), log_py, 0.0))
     spacing = min(0.05, 0.5 * s / abs(rho))
-    m = int(math.ceil(2 * ROUNDED_Z_LIMIT / spacing)) + 1
+    m = math.ceil(2 * ROUNDED_Z_LIMIT / spacing) + 1
     xs = np.linspace(-ROUNDED_Z_LIMIT, ROUNDED_Z_LIMIT, m)
     w = np.exp(-0.5 * xs**2)
     w[[0, -1]] *= 0.5
@@ -351,7 +349,9 @@ class RoundedSampler(Sampler):
         u = np.asarray(offsets, dtype=float).reshape(-1)
         k = rho.shape[0]
         if k > min(dim_x, dim_y) or w.shape != (k,) or u.shape != (k,):
-            raise ValueError(f"rhos, widths and offsets need the same length <= min(dim_x, dim_y) = {min(dim_x, dim_y)}")
+            raise ValueError(
+                f"rhos, widths and offsets need the same length <= min(dim_x, dim_y) = {min(dim_x, dim_y)}"
+            )
         if not np.all(np.isfinite(rho) & (np.abs(rho) <= 0.9999)):
             raise ValueError("every rho must be in [-0.9999, 0.9999]")
         if not np.all(np.isfinite(w) & (w >= 0.01) & (w <= 10.0)):
@@ -360,7 +360,9 @@ class RoundedSampler(Sampler):
             raise ValueError("every offset must be in [0, 1)")
         self.dim_x, self.dim_y = dim_x, dim_y
         self.rhos, self.widths, self.offsets = rho, w, u
-        self._mi = float(sum(rounded_gaussian_mi(float(r), float(v), float(o)) for r, v, o in zip(rho, w, u)))
+        self._mi = float(
+            sum(rounded_gaussian_mi(float(r), float(v), float(o)) for r, v, o in zip(rho, w, u, strict=True))
+        )
 
     def mutual_information(self) -> float:
         return self._mi
