@@ -3,10 +3,11 @@
 :class:`IndependentPairSampler` keeps one half (by default the X columns) of a draw of ``x_source``
 as X and one half (by default the Y columns) of a separate draw of ``y_source`` as Y (each from the same
 generator, one after the other), then applies an optional element-wise map to chosen columns of each side.
-The two draws share no randomness, so X and Y are independent and I(X; Y) = 0 exactly, whatever the marginals: heavy tails (Student-t sources), skew (the ``exp`` and ``square``
-maps), discrete columns (categorical or count sources, the ``round`` and ``threshold`` maps), mixed columns (a
-map on some columns only), and dependence inside X or inside Y (sources with correlated columns on a side).
-The held-out maps ``spike`` (a point mass at 0 plus a continuous part) and ``bimodal`` (a gap at 0) make
+The two draws share no randomness, so X and Y are independent and I(X; Y) = 0 exactly, whatever the
+marginals: heavy tails (Student-t sources), skew (the ``exp`` and ``square`` maps), discrete columns
+(categorical or count sources, the ``round`` and ``threshold`` maps), mixed columns (a map on some columns
+only), and dependence inside X or inside Y (sources with correlated columns on a side). The held-out maps
+``spike`` (a point mass at 0 plus a continuous part) and ``bimodal`` (a gap at 0) make
 marginal types that no training map makes.
 
 Since p(x, y) = p(x) p(y) for every (x, y), the log density ratio is 0 at every row of the support; it is
