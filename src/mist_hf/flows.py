@@ -137,7 +137,7 @@ class FittedFlow(torch.nn.Module):
             raise ValueError(f"{path / FLOW_CONFIG_NAME} is not a valid flow config: {err}") from err
         flow = cls(config)
         state = load_file(str(path / FLOW_WEIGHTS_NAME))
-        missing, unexpected = flow.load_state_dict(state, strict=True)
+        missing, unexpected = flow.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise ValueError(f"{path} does not match its config: missing {missing}, unexpected {unexpected}")
         return flow.eval()
