@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
+from .categorical import CategoricalSampler, discrete_mi
 from .correlated import (
     ChainStructure,
     CorrelatedGaussianSampler,
@@ -22,6 +23,7 @@ from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .embedding import EMBEDDINGS, EmbeddedSampler, Embedding
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
+from .independent_pair import MAPS, IndependentPairSampler, apply_map
 from .maps import (
     CouplingFlow,
     CouplingFlowSampler,
@@ -32,6 +34,15 @@ from .maps import (
     random_invertible,
     solve_increasing,
 )
+from .mixed import (
+    ClassConditionalSampler,
+    CountsSampler,
+    RoundedSampler,
+    class_conditional_mi,
+    counts_mi,
+    mixture_entropy,
+    rounded_gaussian_mi,
+)
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .signflip import SignFlipSampler
 from .student import StudentSampler, student_t_correction
@@ -39,20 +50,25 @@ from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_
 
 __all__ = [
     "EMBEDDINGS",
+    "MAPS",
     "MAX_DIM",
     "SAMPLER_KINDS",
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
+    "CategoricalSampler",
     "ChainStructure",
+    "ClassConditionalSampler",
     "CorrelatedGaussianSampler",
     "CorrelatedStudentSampler",
+    "CountsSampler",
     "CouplingFlow",
     "CouplingFlowSampler",
     "DiscreteContinuousSampler",
     "EmbeddedSampler",
     "Embedding",
     "GaussianSampler",
+    "IndependentPairSampler",
     "IndependentSampler",
     "LatentStructure",
     "MixedMap",
@@ -61,6 +77,7 @@ __all__ = [
     "PlanarFlowSampler",
     "PlaneSpiral",
     "RotatedSampler",
+    "RoundedSampler",
     "Sampler",
     "SignFlipSampler",
     "SignedFactorStructure",
@@ -68,13 +85,19 @@ __all__ = [
     "StudentSampler",
     "TransformedSampler",
     "additive_noise_mi",
+    "apply_map",
     "apply_transform",
     "check_dims",
     "check_n",
+    "class_conditional_mi",
+    "counts_mi",
+    "discrete_mi",
     "discrete_pair_mi",
     "haar_orthogonal",
     "invert_transform",
+    "mixture_entropy",
     "random_invertible",
+    "rounded_gaussian_mi",
     "sampler_from_params",
     "solve_increasing",
     "standard_normal",
