@@ -2,6 +2,7 @@
 the modeling files import only their siblings, and there are no import cycles."""
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,6 @@ def test_the_floor_check_catches_an_upward_import(tmp_path, monkeypatch):
     fake = tmp_path / "mist_hf"
     fake.mkdir()
     (fake / "meta.py").write_text("def f():\n    from .training import train\n")
-    monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert imported_units(fake / "meta.py") == {"training"}
     assert FLOORS["training"] > FLOORS["meta"]
