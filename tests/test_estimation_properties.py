@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mist_hf.estimation import estimate_mi
+from mist_hf.preprocessing import FEW_VALUES
 
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None)
 
@@ -123,9 +124,14 @@ def outside_envelope(xv, yv, config) -> str | None:
         return "too many columns"
     if any((np.ptp(v, axis=0) == 0).any() for v in (xv, yv)):
         return "constant column"
-    columns = [tuple(c) for c in np.hstack([xv, yv]).T]  # every column of x and of y, as exact tuples
-    if len(set(columns)) < len(columns):
-        return "repeated or shared column"
+    for v in (xv, yv):
+        columns = [tuple(c) for c in v.T]  # as exact tuples
+        if len(set(columns)) < len(columns):
+            return "repeated column"
+    # a column in both x and y makes the MI infinite only when it is continuous (more than FEW_VALUES values)
+    x_cols = {tuple(c) for c in xv.T}
+    if any(tuple(c) in x_cols and len(np.unique(c)) > FEW_VALUES for c in yv.T):
+        return "shared continuous column"
     return None
 
 
