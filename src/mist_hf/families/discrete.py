@@ -12,8 +12,9 @@ the blocks); the other columns are fillers independent of everything.
 - held out: ``counts-negbin`` (negative binomial counts) and ``categorical-zipf`` (Zipf-like marginals through a
   symmetric noisy channel).
 
-Numerical labels (counts, rounded) are cached per parameter value; the families draw those parameters from fixed
-grids, so a process computes each value once.
+The counts and rounded families draw their parameters from fixed grids (defined with their samplers in
+``mist_hf.samplers.mixed``), on which the numerical labels come from tables shipped with the package instead of
+quadrature.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..samplers import CategoricalSampler, ClassConditionalSampler, CountsSampler, RoundedSampler, Sampler
+from ..samplers.mixed import (
+    COUNT_INTERCEPTS,
+    COUNT_SLOPES,
+    NEGBIN_INTERCEPTS,
+    NEGBIN_SIZES,
+    NEGBIN_SLOPES,
+    ROUNDED_BASE_MI,
+    ROUNDED_OFFSETS,
+    ROUNDED_WIDTHS,
+    rounded_rho,
+)
 from .registry import Family, register_family
 
 
@@ -101,15 +113,6 @@ def _draw_classcond_gaussian(dim_x: int, dim_y: int, rng: np.random.Generator) -
     return _classcond(probs, dim_x, dim_y, rng)
 
 
-COUNT_INTERCEPTS = np.round(np.arange(-1.0, 2.0 + 1e-9, 0.25), 2)
-"""Grid of the intercepts a of the Poisson counts family (13 values)."""
-COUNT_SLOPES = np.round(np.arange(0.1, 0.7 + 1e-9, 0.05), 2)
-"""Grid of the slope magnitudes |b| of the Poisson counts family (13 values; the sign is drawn too)."""
-NEGBIN_INTERCEPTS = np.round(np.arange(-1.0, 1.5 + 1e-9, 0.25), 2)
-NEGBIN_SLOPES = np.round(np.arange(0.1, 0.6 + 1e-9, 0.05), 2)
-NEGBIN_SIZES = (1.0, 2.0, 5.0, 10.0)
-
-
 def _signed(rng: np.random.Generator, grid: np.ndarray, size: int) -> list[float]:
     return (rng.choice(grid, size=size) * rng.choice([-1.0, 1.0], size=size)).tolist()
 
@@ -127,17 +130,10 @@ def _draw_counts_negbin(dim_x: int, dim_y: int, rng: np.random.Generator) -> Sam
     return CountsSampler(dim_x, dim_y, a, b, rng.choice(NEGBIN_SIZES, size=k).tolist())
 
 
-ROUNDED_BASE_MI = np.round(np.arange(0.1, 2.5 + 1e-9, 0.1), 2)
-"""Grid of the MI of the Gaussian pair before rounding, -log(1 - rho^2) / 2 (25 values)."""
-ROUNDED_WIDTHS = np.round(0.05 * 1.25 ** np.arange(19), 6)
-"""Grid of the rounding widths, 0.05 to 2.8 (19 log-spaced values; the pair has unit variances)."""
-ROUNDED_OFFSETS = (0.0, 0.25, 0.5)
-
-
 def _draw_rounded_gaussian(dim_x: int, dim_y: int, rng: np.random.Generator) -> Sampler:
     k = _blocks(dim_x, dim_y, rng)
     base = rng.choice(ROUNDED_BASE_MI, size=k)
-    rhos = (np.sqrt(-np.expm1(-2 * base)) * rng.choice([-1.0, 1.0], size=k)).tolist()
+    rhos = (rounded_rho(base) * rng.choice([-1.0, 1.0], size=k)).tolist()
     widths = rng.choice(ROUNDED_WIDTHS, size=k).tolist()
     return RoundedSampler(dim_x, dim_y, rhos, widths, rng.choice(ROUNDED_OFFSETS, size=k).tolist())
 

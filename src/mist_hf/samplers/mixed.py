@@ -14,12 +14,29 @@ densities (pmfs for the discrete coordinate) pointwise by a different method.
 - :class:`RoundedSampler`: (X, Z) standard bivariate normal with correlation rho and Y = Z rounded to a grid of
   width w with offset u w (Y = w (round(Z / w - u) + u)): ties by construction. I = H(Y) - E_X H(Y | X), the
   cell probabilities in closed form, E_X by a trapezoid grid (:func:`rounded_gaussian_mi`).
+
+Label tables: the families draw the counts and rounded parameters from fixed grids (defined here:
+:data:`COUNT_INTERCEPTS`, :data:`ROUNDED_BASE_MI`, ...), and the quadrature labels on those grids are shipped
+precomputed in ``tables/<name>.npz`` (``counts_poisson``, ``counts_negbin``, ``rounded_gaussian``), loaded
+lazily, once per process. :func:`counts_mi` and :func:`rounded_gaussian_mi` return the table value when every
+parameter is a grid value (to a relative 1e-12) and compute the quadrature otherwise
+(:func:`counts_mi_quadrature`, :func:`rounded_gaussian_mi_quadrature`). A table file that is missing,
+unreadable or does not match the grids in this module is not used: a :class:`LabelTableWarning` says so once
+and the labels are computed by quadrature (the same values, only slower). ``build_<name>_table(path)`` rebuilds
+a table; ``scripts/build_mi_tables.py`` rebuilds them all.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import math
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,14 +176,25 @@ def _count_max(a: float, b: float, dispersion: float | None) -> int:
     return int(mu + 10 * sd + 25)
 
 
-@functools.lru_cache(maxsize=4096)
 def counts_mi(a: float, b: float, dispersion: float | None = None) -> float:
     """I(X; Y) in nats for X ~ N(0, 1), Y | X Poisson (or negative binomial of size ``dispersion``) with mean
-    exp(a + b X).
+    exp(a + b X): the shipped table's value on the families' grids, else :func:`counts_mi_quadrature`."""
+    if b == 0:
+        return 0.0
+    if dispersion is None:
+        value = _table_lookup("counts_poisson", (a, b))
+    else:
+        value = _table_lookup("counts_negbin", (a, b, dispersion))
+    return counts_mi_quadrature(a, b, dispersion) if value is None else value
 
-    I = H(Y) - E_X H(Y | X), with P(y) = E_X P(y | X) and E_X on a trapezoid grid over [-6, 6] fine enough to
-    resolve P(y | x) as a function of x (spacing half its width 1 / (|b| sqrt(mean))), and the counts
-    summed up to :func:`_count_max`. Cached: the families draw (a, b) from a grid.
+
+@functools.lru_cache(maxsize=4096)
+def counts_mi_quadrature(a: float, b: float, dispersion: float | None = None) -> float:
+    """:func:`counts_mi` by quadrature, whatever the parameters.
+
+    I = H(Y) - E_X H(Y | X), with P(y) = E_X P(y | X) and E_X on a trapezoid grid over [-5.5, 5.5] fine enough
+    to resolve P(y | x) as a function of x (spacing half its width 1 / (|b| sqrt(mean))), and the counts
+    summed up to :func:`_count_max`. Cached per parameter value.
     """
     if b == 0:
         return 0.0
@@ -306,14 +334,23 @@ ROUNDED_Z_LIMIT = 6.5
 [-6.5, 6.5] (the mass outside, 8e-11, is negligible)."""
 
 
-@functools.lru_cache(maxsize=8192)
 def rounded_gaussian_mi(rho: float, width: float, offset: float = 0.0) -> float:
     """I(X; Y) in nats for (X, Z) standard bivariate normal with correlation ``rho`` and Y = Z rounded to the
-    grid of ``width`` with ``offset`` (cells [(k + offset - 1/2) w, (k + offset + 1/2) w)).
+    grid of ``width`` with ``offset`` (cells [(k + offset - 1/2) w, (k + offset + 1/2) w)): the shipped
+    table's value on the family's grid, else :func:`rounded_gaussian_mi_quadrature`."""
+    if rho == 0:
+        return 0.0
+    value = _table_lookup("rounded_gaussian", (rho, width, offset))
+    return rounded_gaussian_mi_quadrature(rho, width, offset) if value is None else value
+
+
+@functools.lru_cache(maxsize=8192)
+def rounded_gaussian_mi_quadrature(rho: float, width: float, offset: float = 0.0) -> float:
+    """:func:`rounded_gaussian_mi` by quadrature, whatever the parameters.
 
     I = H(Y) - E_X H(Y | X): the cell probabilities are normal-cdf differences in closed form, E_X a trapezoid
-    grid over [-6.5, 6.5] with spacing half the conditional standard deviation over |rho|. Cached: the
-    families draw (rho, width) from a grid.
+    grid over [-6.5, 6.5] with spacing half the conditional standard deviation over |rho|. Cached per
+    parameter value.
     """
     if rho == 0:
         return 0.0
@@ -401,3 +438,185 @@ class RoundedSampler(Sampler):
             cond = log_normal_interval((lo - rho * x[:, i]) / s, (hi - rho * x[:, i]) / s)
             total += cond - log_normal_interval(lo, hi)
         return total
+
+
+# ---- the families' parameter grids and the label tables ----------------------------------------------------------
+
+COUNT_INTERCEPTS = np.round(np.arange(-1.0, 2.0 + 1e-9, 0.25), 2)
+"""Grid of the intercepts a of the Poisson counts family (13 values)."""
+COUNT_SLOPES = np.round(np.arange(0.1, 0.7 + 1e-9, 0.05), 2)
+"""Grid of the slope magnitudes |b| of the Poisson counts family (13 values; the sign is drawn too)."""
+NEGBIN_INTERCEPTS = np.round(np.arange(-1.0, 1.5 + 1e-9, 0.25), 2)
+"""Grid of the intercepts of the negative binomial counts family (11 values)."""
+NEGBIN_SLOPES = np.round(np.arange(0.1, 0.6 + 1e-9, 0.05), 2)
+"""Grid of the slope magnitudes of the negative binomial counts family (11 values; the sign is drawn too)."""
+NEGBIN_SIZES = (1.0, 2.0, 5.0, 10.0)
+"""The sizes r of the negative binomial counts family."""
+ROUNDED_BASE_MI = np.round(np.arange(0.1, 2.5 + 1e-9, 0.1), 2)
+"""Grid of the MI of the Gaussian pair before rounding, -log(1 - rho^2) / 2 (25 values)."""
+ROUNDED_WIDTHS = np.round(0.05 * 1.25 ** np.arange(19), 6)
+"""Grid of the rounding widths, 0.05 to 2.8 (19 log-spaced values; the pair has unit variances)."""
+ROUNDED_OFFSETS = (0.0, 0.25, 0.5)
+"""The rounding offsets, as fractions of a width."""
+
+
+def rounded_rho(base_mi: np.ndarray) -> np.ndarray:
+    """The correlation |rho| of a Gaussian pair of MI ``base_mi`` nats: sqrt(1 - exp(-2 I))."""
+    return np.sqrt(-np.expm1(-2 * np.asarray(base_mi, dtype=float)))
+
+
+def _signed_grid(magnitudes: np.ndarray) -> np.ndarray:
+    magnitudes = np.sort(np.asarray(magnitudes, dtype=float))
+    return np.concatenate([-magnitudes[::-1], magnitudes])
+
+
+TABLES_DIR = Path(__file__).resolve().parent / "tables"
+"""Where the label tables ship: ``<name>.npz`` holding one array per grid axis and ``mi`` of their shape."""
+TABLE_MATCH = 1e-12
+"""A parameter is on a table's grid when it is within this relative distance of a grid value (room for the
+last-bit differences of vectorised numpy functions between machines; far below the grid spacings)."""
+
+
+class LabelTableWarning(RuntimeWarning):
+    """A label table is missing, unreadable or stale: the labels are computed by quadrature instead."""
+
+
+@dataclass(frozen=True)
+class _TableSpec:
+    axes: tuple[str, ...]
+    grid: Callable[[], tuple[np.ndarray, ...]]
+    """The grid values per axis (each sorted ascending), as the code defines them now."""
+    label: Callable[..., float]
+    """The quadrature label at one grid point (the axis values in order)."""
+
+
+TABLES: dict[str, _TableSpec] = {
+    "counts_poisson": _TableSpec(
+        ("intercept", "slope"),
+        lambda: (COUNT_INTERCEPTS.astype(float), _signed_grid(COUNT_SLOPES)),
+        lambda a, b: counts_mi_quadrature(a, b),
+    ),
+    "counts_negbin": _TableSpec(
+        ("intercept", "slope", "size"),
+        lambda: (NEGBIN_INTERCEPTS.astype(float), _signed_grid(NEGBIN_SLOPES), np.asarray(NEGBIN_SIZES, dtype=float)),
+        counts_mi_quadrature,
+    ),
+    "rounded_gaussian": _TableSpec(
+        ("rho", "width", "offset"),
+        lambda: (
+            _signed_grid(rounded_rho(ROUNDED_BASE_MI)),
+            ROUNDED_WIDTHS.astype(float),
+            np.asarray(ROUNDED_OFFSETS, dtype=float),
+        ),
+        rounded_gaussian_mi_quadrature,
+    ),
+}
+"""The shipped label tables by name: their axes, grids and labels."""
+
+
+def table_path(name: str) -> Path:
+    """The file of the label table ``name``."""
+    return TABLES_DIR / f"{name}.npz"
+
+
+def table_values(name: str, indices: np.ndarray | None = None) -> np.ndarray:
+    """The quadrature labels of table ``name``: on its whole grid (shaped as the grid), or at the grid points of
+    the multi-indices ``indices`` (shape (points, axes); a flat array)."""
+    spec = TABLES[name]
+    grid = spec.grid()
+    if indices is None:
+        values = [spec.label(*(float(v) for v in point)) for point in itertools.product(*grid)]
+        return np.asarray(values, dtype=float).reshape([g.shape[0] for g in grid])
+    indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(grid))
+    return np.asarray([spec.label(*(float(g[i]) for g, i in zip(grid, row, strict=True))) for row in indices])
+
+
+def build_table(name: str, path: str | Path | None = None) -> Path:
+    """Compute the label table ``name`` by quadrature on its grid and save it (default :func:`table_path`);
+    the cached table of this process is dropped, so that the next lookup reads the file again."""
+    path = Path(path) if path is not None else table_path(name)
+    grid = TABLES[name].grid()
+    values = table_values(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:  # a file object: np.savez would append ".npz" to a name without it
+        np.savez_compressed(f, mi=values, **dict(zip(TABLES[name].axes, grid, strict=True)))
+    _load_table.cache_clear()
+    return path
+
+
+def build_counts_poisson_table(path: str | Path | None = None) -> Path:
+    """Rebuild the Poisson counts label table (338 grid points)."""
+    return build_table("counts_poisson", path)
+
+
+def build_counts_negbin_table(path: str | Path | None = None) -> Path:
+    """Rebuild the negative binomial counts label table (968 grid points)."""
+    return build_table("counts_negbin", path)
+
+
+def build_rounded_gaussian_table(path: str | Path | None = None) -> Path:
+    """Rebuild the rounded Gaussian label table (2,850 grid points: both signs of rho)."""
+    return build_table("rounded_gaussian", path)
+
+
+def read_table(name: str, path: str | Path | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The grid axes and the labels of table ``name`` read from ``path`` (default :func:`table_path`).
+
+    Raises ValueError when the file is missing, unreadable, or holds other grids than this module's (stale),
+    or labels that are not finite and >= 0, or of the wrong shape.
+    """
+    spec = TABLES[name]
+    path = Path(path) if path is not None else table_path(name)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: np.asarray(data[key]) for key in (*spec.axes, "mi")}
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"label table {path} is missing or unreadable ({type(exc).__name__}: {exc})") from exc
+    grid = spec.grid()
+    axes = tuple(arrays[key].astype(float) for key in spec.axes)
+    for key, axis, expected in zip(spec.axes, axes, grid, strict=True):
+        if axis.shape != expected.shape or not np.allclose(axis, expected, rtol=TABLE_MATCH, atol=0.0):
+            raise ValueError(f"label table {path} is stale: its {key} grid is not the one in {__name__}")
+    values = arrays["mi"].astype(float)
+    if values.shape != tuple(g.shape[0] for g in grid) or not np.all(np.isfinite(values) & (values >= 0)):
+        raise ValueError(f"label table {path} is corrupt: mi of shape {values.shape} or not finite and >= 0")
+    return axes, values
+
+
+@functools.cache
+def _load_table(name: str) -> tuple[tuple[list[float], ...], np.ndarray] | None:
+    """Table ``name`` read once per process (axes as sorted lists), or None with a warning when unusable."""
+    try:
+        axes, values = read_table(name)
+    except ValueError as exc:
+        warnings.warn(
+            f"{exc}; its labels are computed by quadrature instead (rebuild the tables with "
+            "scripts/build_mi_tables.py)",
+            LabelTableWarning,
+            stacklevel=4,
+        )
+        return None
+    return tuple(axis.tolist() for axis in axes), values
+
+
+def _grid_index(axis: list[float], value: float) -> int | None:
+    i = bisect.bisect_left(axis, value)
+    for j in (i - 1, i):
+        if 0 <= j < len(axis) and abs(axis[j] - value) <= TABLE_MATCH * max(1.0, abs(value)):
+            return j
+    return None
+
+
+def _table_lookup(name: str, point: tuple[float, ...]) -> float | None:
+    """The label of table ``name`` at ``point`` when every coordinate is on the grid, else None."""
+    table = _load_table(name)
+    if table is None:
+        return None
+    axes, values = table
+    index = []
+    for axis, value in zip(axes, point, strict=True):
+        j = _grid_index(axis, float(value))
+        if j is None:
+            return None
+        index.append(j)
+    return float(values[tuple(index)])
