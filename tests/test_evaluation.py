@@ -15,6 +15,7 @@ from mist_hf.evaluation import (
     coverage_table,
     error_table,
     evaluate_splits,
+    held_out_table,
     point_estimators,
     run_baseline,
     run_mist,
@@ -200,3 +201,21 @@ def test_refused_estimates_are_counted_as_failures_not_scored(tiny_model):
         scored = [r for r in records if not math.isnan(r.estimate)]
         assert row["failed"] == 1 and row["count"] == 3
         assert row["mae"] == pytest.approx(np.mean([abs(r.estimate - r.true_mi) for r in scored]))
+
+
+def test_held_out_table_separates_training_and_held_out_families():
+    q = {0.05: 0.5, 0.95: 1.5}
+    records = [
+        replace(rec(truth=1.0, estimate=1.5, quantiles=q), family="normal-dense-base"),  # in prior, covered
+        replace(rec(truth=1.0, estimate=float("nan")), family="normal-dense-base"),  # failed
+        replace(rec(truth=1.0, estimate=3.0, quantiles=q), family="spiral-normal-dense-base"),  # held out, missed
+        replace(rec(truth=2.0, estimate=1.0, quantiles=q), family="spiral-additive-base"),  # held out, missed
+        replace(rec(split="t", truth=1.0, estimate=1.0), family="normal-dense-base"),  # no held-out family: no rows
+    ]
+    rows = by_key(held_out_table(records), "split", "families")
+    assert set(rows) == {("s", "in prior"), ("s", "held out")}
+    assert rows[("s", "in prior")]["count"] == 2
+    assert rows[("s", "in prior")]["failed"] == 1 and rows[("s", "in prior")]["mae"] == 0.5
+    assert rows[("s", "in prior")]["coverage_90"] == 1.0
+    assert rows[("s", "held out")]["mae"] == 1.5 and rows[("s", "held out")]["mse"] == 2.5
+    assert rows[("s", "held out")]["coverage_90"] == 0.0

@@ -195,6 +195,42 @@ def error_table(records: list[Record], by: str = "n") -> list[dict]:
     return rows
 
 
+def held_out_table(records: list[Record]) -> list[dict]:
+    """Per (estimator, split) of the splits that hold held-out families: MAE and MSE over the finite estimates, the
+    failures, and 90% coverage where there are intervals, separately for the training families ("in prior") and the
+    held-out ones ("held out")."""
+    from .families import get_family
+
+    lo, hi = central_levels(0.9)
+    rows = []
+    for (est, split), group in _groups(records).items():
+        held = {f: get_family(f).held_out for f in {r.family for r in group}}
+        if not any(held.values()):
+            continue
+        for label, members in (("in prior", [r for r in group if not held[r.family]]),
+                               ("held out", [r for r in group if held[r.family]])):  # fmt: skip
+            scored = [r for r in members if np.isfinite(r.estimate)]
+            if not members:
+                continue
+            errors = point_errors([r.estimate for r in scored], [r.true_mi for r in scored]) if scored else {}
+            with_q = [r for r in scored if lo in r.quantiles]
+            cover = (
+                coverage(
+                    [r.true_mi for r in with_q], [r.quantiles[lo] for r in with_q], [r.quantiles[hi] for r in with_q]
+                )
+                if with_q
+                else None
+            )
+            rows.append(
+                {
+                    "split": split, "estimator": est, "families": label, "count": len(members),
+                    "failed": len(members) - len(scored), "mae": errors.get("mae"), "mse": errors.get("mse"),
+                    "coverage_90": cover,
+                }
+            )  # fmt: skip
+    return rows
+
+
 def coverage_table(records: list[Record]) -> list[dict]:
     """Share of examples whose true MI lies in each central interval, for estimators that give intervals."""
     rows = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluation import PAPER_MSE, Record, calibration_table, coverage_table, error_table, n_bins
+from .evaluation import PAPER_MSE, Record, calibration_table, coverage_table, error_table, held_out_table, n_bins
 
 ERROR_COLUMNS = [
     "split", "estimator", "bin", "count", "failed", "mse", "mae", "bias", "paper_mist_qr_mse", "median_seconds",
@@ -141,6 +141,13 @@ def write_report(
         "## Coverage of central intervals\n",
         markdown(coverage, COVERAGE_COLUMNS),
     ]
+    held = held_out_table(records)
+    if held:
+        write_csv(held, out / "held_out.csv")
+        parts += [
+            "## Training families against held-out families\n",
+            markdown(held, ["split", "estimator", "families", "count", "failed", "mae", "mse", "coverage_90"]),
+        ]
     if calibration:
         parts += [
             "## Calibration: P(true MI <= q_tau)\n",
