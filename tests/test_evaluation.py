@@ -208,7 +208,7 @@ def test_held_out_table_separates_training_and_held_out_families():
     records = [
         replace(rec(truth=1.0, estimate=1.5, quantiles=q), family="normal-dense-base"),  # in prior, covered
         replace(rec(truth=1.0, estimate=float("nan")), family="normal-dense-base"),  # failed
-        replace(rec(truth=1.0, estimate=3.0, quantiles=q), family="spiral-normal-dense-base"),  # held out, missed
+        replace(rec(truth=1.0, estimate=3.0, quantiles=q), family="spiral-normal-dense-base"),  # held out, covered
         replace(rec(truth=2.0, estimate=1.0, quantiles=q), family="spiral-additive-base"),  # held out, missed
         replace(rec(split="t", truth=1.0, estimate=1.0), family="normal-dense-base"),  # no held-out family: no rows
     ]
@@ -218,4 +218,4 @@ def test_held_out_table_separates_training_and_held_out_families():
     assert rows[("s", "in prior")]["failed"] == 1 and rows[("s", "in prior")]["mae"] == 0.5
     assert rows[("s", "in prior")]["coverage_90"] == 1.0
     assert rows[("s", "held out")]["mae"] == 1.5 and rows[("s", "held out")]["mse"] == 2.5
-    assert rows[("s", "held out")]["coverage_90"] == 0.0
+    assert rows[("s", "held out")]["coverage_90"] == 0.5  # truth 1 in [0.5, 1.5]; truth 2 is not
