@@ -49,6 +49,9 @@ FEATURES = datasets.Features(
 )
 """Columns of every split. ``mi`` is in nats; ``params`` is the JSON of the sampler (see ``sampler_from_params``)."""
 
+STREAMED_SPLITS = ("train", "train_v2")
+"""The training splits: streamed in training, so a materialised config holds only their first examples."""
+
 DEFAULT_TRAIN_EXAMPLES = 2000
 """How many train examples a materialised config holds; training streams the full split instead."""
 
@@ -100,12 +103,13 @@ class MistMetaConfig(datasets.BuilderConfig):
     """Builder configuration: which splits to materialise and how many examples.
 
     Attributes:
-        splits: split names, from ``mist_hf.meta.SPLITS``.
-        train_examples: examples of the (streamed, 625,000-example) ``train`` split to materialise.
+        splits: split names, from ``mist_hf.meta.SPLITS`` (all of them by default).
+        train_examples: examples of each streamed training split (``train``: 625,000 examples; ``train_v2``:
+            10**9) to materialise, its first ones.
         max_examples: cap on every split, spread evenly over it; ``None`` keeps whole evaluation splits.
     """
 
-    splits: tuple[str, ...] = ("train", "validation", "test_imd", "test_oomd", "test_ood_hard")
+    splits: tuple[str, ...] = tuple(SPLITS)
     train_examples: int = DEFAULT_TRAIN_EXAMPLES
     max_examples: int | None = None
 
@@ -121,7 +125,7 @@ class MistMetaConfig(datasets.BuilderConfig):
     def materialised(self, name: str) -> tuple[SplitSpec, np.ndarray]:
         """The spec of split ``name`` and the indices this config stores."""
         spec = get_split(name)
-        if name == "train":
+        if name in STREAMED_SPLITS:
             spec = spec.with_size(min(self.train_examples, spec.size))
         return spec, split_indices(spec, self.max_examples)
 
