@@ -7,6 +7,9 @@ categories. The registry's functions are re-exported here.
 from __future__ import annotations
 
 from . import paper
+
+# isort: split
+from . import highmi, nonmonotone  # noqa: F401  (v2 categories, registered at import after the paper's)
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .additive import AdditiveNoiseSampler, additive_noise_mi
 from .base import MAX_DIM, SAMPLER_KINDS, Sampler, check_dims, check_n, sampler_from_params, standard_normal
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
+from .functional import Channel, FunctionalSampler, channel_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
@@ -24,7 +25,9 @@ __all__ = [
     "STRUCTURES",
     "TRANSFORMS",
     "AdditiveNoiseSampler",
+    "Channel",
     "DiscreteContinuousSampler",
+    "FunctionalSampler",
     "GaussianSampler",
     "IndependentSampler",
     "LatentStructure",
@@ -36,6 +39,7 @@ __all__ = [
     "TransformedSampler",
     "additive_noise_mi",
     "apply_transform",
+    "channel_mi",
     "check_dims",
     "check_n",
     "discrete_pair_mi",
