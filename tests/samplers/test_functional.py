@@ -120,7 +120,7 @@ def test_round_trip_determinism_and_float32():
     x, y = sampler.sample(20_000, np.random.default_rng(2), np.float32)
     residual = y[:, 0].astype(float) - np.sin(3.0 * x[:, 0].astype(float))
     assert np.all(np.isfinite(y)) and residual.std() == pytest.approx(2.5e-4, rel=0.03)
-    assert np.unique(residual).size > 19_000  # no exact functional relation after the cast
+    assert np.mean(residual == 0) < 0.01  # no exact functional relation after the cast
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@
   noise that may be Student-t (4 df).
 
 float32 cap: the smallest noise drawn is sigma = 2.5e-4 (highmi-curve), 3.4e-4 (highmi-gauss at 8 nats) or
-eps = 1.7e-4 (highmi-additive) against signal values of size <= 2 (float32 spacing <= 2.4e-7; X ~ N(0, 1) has
-spacing <= 1e-6 at |x| <= 8.5 and slopes stay <= 4): the noise stays 60 to 1000 times above float32 resolution, so
-no pair becomes an exact function after the cast. That is why one pair carries at most about 8 nats (8.3 at the
-extreme of highmi-curve); the MI of several pairs adds (2x2 reaches 16).
+eps = 1.7e-4 (highmi-additive). Where |X| <= 4 (all but 6e-5 of the mass), the float32 spacing of the values plus
+that of X times the slope stays 60 (x^2 at |x| near 4) to 1000 times below the noise, so no pair becomes an exact
+function after the cast (``tests/families/test_highmi.py`` checks the residuals of the cast samples). That is why one
+pair carries at most about 8 nats (8.3 at the extreme of highmi-curve: PAIR_MI, ADDITIVE_EPS and
+``functional.HIGHMI_SIGMA`` set the cap); the MI of several pairs adds (2x2 reaches 16).
 """
 
 from __future__ import annotations
