@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import paper  # first: the paper's families and wrappers, which the v2 categories build on
 
 # The v2 categories, in a fixed order (the order of registration is the order of the families in the splits).
-from . import signs, heavytail, mixing, manifold, discrete, independence  # noqa: F401  # isort: skip
+from . import signs, heavytail, mixing, manifold, nonmonotone, highmi, discrete, independence  # noqa: F401  # isort: skip
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

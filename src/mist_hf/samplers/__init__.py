@@ -21,6 +21,7 @@ from .correlated import (
 )
 from .discrete import DiscreteContinuousSampler, discrete_pair_mi
 from .embedding import EMBEDDINGS, EmbeddedSampler, Embedding
+from .functional import Channel, FunctionalSampler, channel_mi
 from .gaussian import STRUCTURES, GaussianSampler, LatentStructure
 from .independent import IndependentSampler
 from .independent_pair import MAPS, IndependentPairSampler, apply_map
@@ -58,6 +59,7 @@ __all__ = [
     "AdditiveNoiseSampler",
     "CategoricalSampler",
     "ChainStructure",
+    "Channel",
     "ClassConditionalSampler",
     "CorrelatedGaussianSampler",
     "CorrelatedStudentSampler",
@@ -67,6 +69,7 @@ __all__ = [
     "DiscreteContinuousSampler",
     "EmbeddedSampler",
     "Embedding",
+    "FunctionalSampler",
     "GaussianSampler",
     "IndependentPairSampler",
     "IndependentSampler",
@@ -87,6 +90,7 @@ __all__ = [
     "additive_noise_mi",
     "apply_map",
     "apply_transform",
+    "channel_mi",
     "check_dims",
     "check_n",
     "class_conditional_mi",
