@@ -17,12 +17,15 @@ from mist_hf.meta import (
     PAPER_TRAIN_FAMILIES,
     SPLITS,
     TRAIN_FAMILIES,
+    V2_CATEGORIES,
+    V2_CATEGORY_WEIGHTS,
     SplitSpec,
     draw_n,
     draw_sampler,
     example_seed,
     generate_example,
     get_split,
+    v2_training_families,
 )
 from mist_hf.samplers import sampler_from_params
 from mist_hf.samplers.verify import monte_carlo_mi
@@ -145,8 +148,9 @@ def test_generation_is_bit_identical_and_pure():
 def test_no_seed_or_parameter_collisions_between_splits():
     seeds, params = {}, {}
     for name, spec in SPLITS.items():
-        size = min(spec.size, 3000)
-        seeds[name] = {example_seed(spec.seed, i) for i in range(spec.size if name != "train" else 100_000)}
+        wide = spec.n_grid is None and spec.n_range[1] > 500 or spec.n_grid is not None and max(spec.n_grid) > 500
+        size = min(spec.size, 400 if wide else 3000)  # examples of n up to 5,000 are slower to draw
+        seeds[name] = {example_seed(spec.seed, i) for i in range(min(spec.size, 100_000))}
         params[name] = {generate_example(spec, i).params_json() for i in range(size)}
     names = list(SPLITS)
     for i, a in enumerate(names):
@@ -315,3 +319,58 @@ def test_family_weights_and_the_log_uniform_n_law():
     families = [generate_example(spec.with_size(4000), i).family for i in range(0, 4000, 8)]
     share = families.count("discrete") / len(families)
     assert abs(share - 0.2) < 4 * np.sqrt(0.2 * 0.8 / len(families)), share
+
+
+# ---- the v2 prior ---------------------------------------------------------------------------------------
+
+
+def _category(family: str) -> str:
+    from mist_hf.families import get_family
+
+    return get_family(family).category
+
+
+def test_v2_prior_weights_follow_the_category_shares():
+    """Each category's families carry exactly its stated share, and half of every non-signs family's weight goes to
+    its signed version."""
+    families, weights = v2_training_families()
+    assert len(families) == len(set(families)) and abs(sum(weights) - 1) < 1e-12
+    shares: dict[str, float] = {}
+    for family, w in zip(families, weights, strict=True):
+        base = family.removeprefix("signed-") if family != "signed" else family
+        category = "paper" if base in TRAIN_FAMILIES else _category(base)
+        shares[category] = shares.get(category, 0.0) + w
+    assert shares == pytest.approx(V2_CATEGORY_WEIGHTS, abs=1e-12)
+    weight = dict(zip(families, weights, strict=True))
+    assert weight["signed-counts-poisson"] == pytest.approx(weight["counts-poisson"])
+    assert weight["signed-normal-dense-base"] == pytest.approx(weight["normal-dense-base"])
+
+
+def test_held_out_families_stay_out_of_v2_training_and_validation():
+    from mist_hf.families import get_family
+
+    for name in ("train_v2", "validation_v2"):
+        assert not [f for f in SPLITS[name].families if get_family(f).held_out], name
+    for category in V2_CATEGORIES:
+        test = SPLITS[f"test_{category}"]
+        held = [f for f in test.families if get_family(f).held_out]
+        assert held and len(held) < len(test.families), category  # an honest out-of-prior measure, and in-prior
+        assert all(_category(f) == category for f in test.families)
+        assert max(test.n_grid) > 1000 and test.per_cell >= 3
+
+
+def test_v2_validation_covers_every_training_category_and_the_n_range():
+    """The first 400 examples of validation_v2 already hold every category, n from below 100 to above 1,000, and
+    dims from 1 to 32."""
+    examples = [generate_example(SPLITS["validation_v2"], i) for i in range(400)]
+    categories = set()
+    for e in examples:
+        base = e.family.removeprefix("signed-") if e.family != "signed" else e.family
+        categories.add("paper" if base in TRAIN_FAMILIES else _category(base))
+    assert categories == set(V2_CATEGORY_WEIGHTS)
+    ns = [e.n for e in examples]
+    assert min(ns) < 100 and max(ns) > 1000 and all(10 <= n <= 5000 for n in ns)
+    dims = [d for e in examples for d in (e.x.shape[1], e.y.shape[1])]
+    assert min(dims) == 1 and max(dims) == 32
+    assert all(np.isfinite(e.mi) and e.mi >= 0 for e in examples)
+    assert any(e.mi == 0 for e in examples) and max(e.mi for e in examples) > 8
