@@ -11,7 +11,15 @@ import pytest
 from datasets import load_dataset
 from test_meta import base_params, gaussian_mi_by_slogdet
 
-from mist_hf.builder import FEATURES, MistMeta, MistMetaConfig, examples_to_table, export_parquet, split_indices
+from mist_hf.builder import (
+    FEATURES,
+    STREAMED_SPLITS,
+    MistMeta,
+    MistMetaConfig,
+    examples_to_table,
+    export_parquet,
+    split_indices,
+)
 from mist_hf.meta import SPLITS, generate_example
 from mist_hf.samplers import sampler_from_params
 from mist_hf.samplers.verify import monte_carlo_mi
@@ -113,7 +121,7 @@ def test_export_writes_card_and_files(exported):
     for name in SPLITS:
         assert list((exported / "data").glob(f"{name}-*.parquet"))
     rows = json.loads((exported / "export_summary.json").read_text())
-    assert {r["split"]: r["examples"] for r in rows} == {n: (10 if n == "train" else 18) for n in SPLITS}
+    assert {r["split"]: r["examples"] for r in rows} == {n: (10 if n in STREAMED_SPLITS else 18) for n in SPLITS}
 
 
 def test_load_dataset_default_config_and_split_configs(exported, monkeypatch):

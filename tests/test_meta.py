@@ -148,7 +148,7 @@ def test_generation_is_bit_identical_and_pure():
 def test_no_seed_or_parameter_collisions_between_splits():
     seeds, params = {}, {}
     for name, spec in SPLITS.items():
-        wide = spec.n_grid is None and spec.n_range[1] > 500 or spec.n_grid is not None and max(spec.n_grid) > 500
+        wide = (spec.n_grid is None and spec.n_range[1] > 500) or (spec.n_grid is not None and max(spec.n_grid) > 500)
         size = min(spec.size, 400 if wide else 3000)  # examples of n up to 5,000 are slower to draw
         seeds[name] = {example_seed(spec.seed, i) for i in range(min(spec.size, 100_000))}
         params[name] = {generate_example(spec, i).params_json() for i in range(size)}

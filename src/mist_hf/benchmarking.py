@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -196,9 +197,13 @@ def generation_report(count: int, repeats: int) -> str:
         for s in range(lo, hi, 256):
             examples_to_table([generate_example(train, i) for i in range(s, min(s + 256, hi))])
 
+    v2 = SPLITS["train_v2"]
+    v2_paper_n = replace(v2, name="train_v2_paper_n", n_range=(10, 500), n_law="uniform")
     cases = [
         ("generate_example, train prior", _generate(train)),
         ("generate_example, paper prior", _generate(PAPER_PRIOR)),
+        ("generate_example, v2 prior (train_v2), the paper's n range (U{10..500})", _generate(v2_paper_n)),
+        ("generate_example, v2 prior (train_v2), full (n log-uniform 10..5000)", _generate(v2)),
         ("ExampleStream (torch), train prior", stream),
         ("generate + Arrow table (builder/export), train prior", packed),
     ]

@@ -255,7 +255,14 @@ def export_parquet(out: Path, config: MistMetaConfig, card_body: str, command: s
     rows = [write_split(name, config, data_dir) for name in config.splits]
     summary = summary_markdown(rows)
     names = sorted({f for split in config.splits for f in SPLITS[split].families})
-    families = f"## Families in these splits (from the registry)\n\n{families_markdown(names)}"
+    signed = [f for f in names if f.startswith("signed-")]
+    listed = families_markdown([f for f in names if f not in signed])
+    if signed:  # one rule, not a row each
+        listed += (
+            f"\nAnd {len(signed)} families `signed-<family>` (in `train_v2` and `validation_v2`): the family named, "
+            "then each column of X and of Y multiplied by -1 with probability 1/2 (the MI is unchanged).\n"
+        )
+    families = f"## Families in these splits (from the registry)\n\n{listed}"
     export = f"## This export\n\nWritten by `{command}`.\n\n{summary}"
     card = f"---\n{card_yaml(config.splits)}---\n\n{card_body}\n{families}\n{export}"
     (out / "README.md").write_text(card)
