@@ -5,7 +5,7 @@
 - ``"heavytail-student-pairs-halfcube"``: the same, then x sqrt(|x|) on every column (heavier marginal tails);
 - ``"heavytail-subunit-<factor|pairs>"`` (held out): df log-uniform in [0.5, 1), tails no training family has.
 
-Every sample is finite in float32, also below df = 1 (see :data:`mist_hf.samplers.correlated.MIN_CHI2_HALF`).
+Every sample is finite in float32, also below df = 1 (see :data:`mist_hf.samplers.student.MIN_CHI2_HALF`).
 """
 
 from __future__ import annotations

@@ -31,17 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .base import Sampler, check_dims, standard_normal
-from .gaussian import block_log_ratio
-from .student import student_t_correction
-
-MIN_CHI2_HALF = 1e-48
-"""Lower clip of ``W / 2`` (``W ~ chi^2(df)``) in the Student-t draw, so that every float32 sample is finite.
-
-Without it a df below 1 could (with a tiny probability) give a row scale above float32's range. The clip binds
-with probability ``P(Gamma(df / 2) < 1e-48)``, below 1e-12 per row for df >= 0.5 and below 1e-23 for df >= 1; it
-caps the row scale ``sqrt(df / W)`` at 1e24, so even ``x sqrt(|x|)`` of a sample stays below float32's 3.4e38.
-"""
+from .base import check_dims, standard_normal
+from .gaussian import GaussianSampler
+from .student import MIN_CHI2_HALF, StudentSampler  # noqa: F401 (MIN_CHI2_HALF re-exported)
 
 
 def _finite_array(name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -278,49 +270,28 @@ def _check_structure(structure: Any) -> None:
         )
 
 
-class CorrelatedGaussianSampler(Sampler):
-    """(X, Y) ~ N(0, C) with a signed correlation matrix C from ``structure``. Exact MI: its Gaussian MI."""
+class CorrelatedGaussianSampler(GaussianSampler):
+    """(X, Y) ~ N(0, C) with a signed correlation matrix C from ``structure``. Exact MI: its Gaussian MI.
+
+    The Gaussian sampler of :mod:`.gaussian` over a signed structure (sampling, density ratio and params are its)."""
 
     kind = "correlated_gaussian"
 
     def __init__(self, structure: Structure) -> None:
         _check_structure(structure)
-        self.structure = structure
-        self.dim_x, self.dim_y = structure.dim_x, structure.dim_y
-        self._mi = structure.gaussian_mi()
-
-    def mutual_information(self) -> float:
-        return self._mi
-
-    def correlation(self) -> np.ndarray:
-        """The correlation matrix C of (X, Y)."""
-        return self.structure.correlation()
-
-    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        z = self.structure.sample_standard(n, rng, dtype)
-        return z[:, : self.dim_x], z[:, self.dim_x :]
-
-    def params(self) -> dict[str, Any]:
-        return {"sampler": self.kind, "structure": self.structure.params()}
+        super().__init__(structure)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CorrelatedGaussianSampler:
         return cls(structure_from_params(params["structure"]))
 
-    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        from scipy import stats  # imported here: only the ground-truth check needs it, not sampling
 
-        def logpdf(z: np.ndarray, cov: np.ndarray) -> np.ndarray:
-            return stats.multivariate_normal(mean=np.zeros(len(cov)), cov=cov).logpdf(z).reshape(-1)
-
-        return block_log_ratio(logpdf, self.correlation(), x, y)
-
-
-class CorrelatedStudentSampler(Sampler):
+class CorrelatedStudentSampler(StudentSampler):
     """Multivariate t with ``df`` degrees of freedom and a signed dispersion matrix C from ``structure``.
 
     Exact MI: the Gaussian MI of C plus ``student_t_correction(df, dim_x, dim_y)``. Any df > 0 is accepted;
-    below 1 the rows are enormous now and then but finite in float32 (see :data:`MIN_CHI2_HALF`).
+    below 1 the rows are enormous now and then but finite in float32 (see :data:`MIN_CHI2_HALF`). The Student
+    sampler of :mod:`.student` over a signed structure (sampling, density ratio and params are its).
     """
 
     kind = "correlated_student"
@@ -329,37 +300,8 @@ class CorrelatedStudentSampler(Sampler):
         _check_structure(structure)
         if isinstance(df, bool) or not isinstance(df, (int, float, np.floating, np.integer)):
             raise ValueError(f"df must be a number, got {df!r}")
-        if not (np.isfinite(df) and df > 0):
-            raise ValueError(f"df must be finite and > 0, got {df}")
-        self.structure = structure
-        self.df = float(df)
-        self.dim_x, self.dim_y = structure.dim_x, structure.dim_y
-        self._mi = structure.gaussian_mi() + student_t_correction(self.df, self.dim_x, self.dim_y)
-
-    def mutual_information(self) -> float:
-        return self._mi
-
-    def dispersion(self) -> np.ndarray:
-        """The dispersion (scale) matrix C of (X, Y)."""
-        return self.structure.correlation()
-
-    def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        z = self.structure.sample_standard(n, rng, dtype)
-        half_w = np.maximum(rng.standard_gamma(0.5 * self.df, size=(n, 1)), MIN_CHI2_HALF)  # chi^2(df) / 2
-        z *= np.sqrt(0.5 * self.df / half_w).astype(z.dtype)
-        return z[:, : self.dim_x], z[:, self.dim_x :]
-
-    def params(self) -> dict[str, Any]:
-        return {"sampler": self.kind, "df": self.df, "structure": self.structure.params()}
+        super().__init__(structure, df)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> CorrelatedStudentSampler:
         return cls(structure_from_params(params["structure"]), params["df"])
-
-    def _log_density_ratio(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        from scipy import stats  # imported here: only the ground-truth check needs it, not sampling
-
-        def logpdf(z: np.ndarray, shape: np.ndarray) -> np.ndarray:
-            return stats.multivariate_t(loc=np.zeros(len(shape)), shape=shape, df=self.df).logpdf(z).reshape(-1)
-
-        return block_log_ratio(logpdf, self.dispersion(), x, y)

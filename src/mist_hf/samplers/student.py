@@ -23,6 +23,14 @@ from scipy.special import digamma
 from .base import Sampler
 from .gaussian import LatentStructure, block_log_ratio
 
+MIN_CHI2_HALF = 1e-48
+"""Lower clip of ``W / 2`` (``W ~ chi^2(df)``) in the Student-t draw, so that every float32 sample is finite.
+
+Without it a df below 1 could (with a tiny probability) give a row scale above float32's range. The clip binds
+with probability ``P(Gamma(df / 2) < 1e-48)``, below 1e-12 per row for df >= 0.5 and below 1e-23 for df >= 1; it
+caps the row scale ``sqrt(df / W)`` at 1e24, so even ``x sqrt(|x|)`` of a sample stays below float32's 3.4e38.
+"""
+
 
 def student_t_correction(df: float, dim_x: int, dim_y: int) -> float:
     """The df-dependent part of the Student-t MI, ``c(dim_x) + c(dim_y) - c(dim_x + dim_y)``, in nats."""
@@ -56,8 +64,8 @@ class StudentSampler(Sampler):
 
     def _sample(self, n: int, rng: np.random.Generator, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         z = self.structure.sample_standard(n, rng, dtype)
-        w = rng.standard_gamma(0.5 * self.df, size=(n, 1))  # chi^2(df) / 2
-        z *= np.sqrt(0.5 * self.df / w).astype(z.dtype)
+        half_w = np.maximum(rng.standard_gamma(0.5 * self.df, size=(n, 1)), MIN_CHI2_HALF)  # chi^2(df) / 2
+        z *= np.sqrt(0.5 * self.df / half_w).astype(z.dtype)
         return z[:, : self.dim_x], z[:, self.dim_x :]
 
     def params(self) -> dict[str, Any]:
