@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from mist_hf.evaluation import evaluate_splits
-from mist_hf.reporting import write_report
+from mist_hf.reporting import read_records, write_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,12 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=50, help="resamples of bootstrap-* baselines")
     parser.add_argument("--out", type=Path, default=Path("results/eval"))
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--from-records", type=Path, default=None, help="re-render the report of a records.csv")
     args = parser.parse_args(argv)
     if args.max_examples is not None and args.max_examples < 1:
         parser.error(f"--max-examples must be >= 1, got {args.max_examples}")
     started = time.perf_counter()
     try:
-        records = evaluate_splits(args.model, args.baselines, args.splits, args.max_examples, args.bootstrap)
+        if args.from_records is not None:
+            records = read_records(args.from_records)
+        else:
+            records = evaluate_splits(args.model, args.baselines, args.splits, args.max_examples, args.bootstrap)
     except ValueError as err:
         parser.error(str(err))
     command = f"python scripts/evaluate.py {' '.join(sys.argv[1:] if argv is None else argv)}"

@@ -219,3 +219,11 @@ def test_held_out_table_separates_training_and_held_out_families():
     assert rows[("s", "in prior")]["coverage_90"] == 1.0
     assert rows[("s", "held out")]["mae"] == 1.5 and rows[("s", "held out")]["mse"] == 2.5
     assert rows[("s", "held out")]["coverage_90"] == 0.5  # truth 1 in [0.5, 1.5]; truth 2 is not
+
+
+def test_coverage_and_calibration_skip_failed_estimates():
+    q = {t: 1.0 for t in CALIBRATION_LEVELS} | {0.05: 0.5, 0.95: 1.5, 0.25: 0.9, 0.75: 1.1}
+    records = [rec(estimator="mist", estimate=float("nan")), rec(estimator="mist", truth=1.0, quantiles=q)]
+    (row,) = coverage_table(records)
+    assert row["count"] == 1 and row["failed"] == 1 and row["coverage_90"] == 1.0
+    assert {r["tau"] for r in calibration_table(records)} == set(CALIBRATION_LEVELS)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mist_hf.evaluation import evaluate_splits
-from mist_hf.reporting import history_markdown, markdown, validation_history, write_report
+from mist_hf.reporting import history_markdown, markdown, read_records, validation_history, write_report
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +15,11 @@ def report(tiny_model, tmp_path_factory):
                               progress=False)  # fmt: skip
     out = tmp_path_factory.mktemp("report")
     summary = write_report(records, out, "Evaluation", "Model: tiny.", plots=True, seconds=1.0)
-    return out, summary
+    return out, summary, records
 
 
 def test_report_writes_every_file(report):
-    out, summary = report
+    out, summary, _ = report
     for name in ("records.csv", "errors_by_n.csv", "errors_by_dim.csv", "coverage.csv", "calibration.csv",
                  "summary.md", "error_vs_n.png", "calibration.png"):  # fmt: skip
         assert (out / name).stat().st_size > 0, name
@@ -28,7 +28,7 @@ def test_report_writes_every_file(report):
 
 
 def test_report_tables_hold_the_records_errors(report):
-    out, _ = report
+    out, _, _ = report
     with (out / "records.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 * 6 * 3  # splits x examples x estimators
@@ -62,3 +62,10 @@ def test_validation_history_keeps_one_row_per_step():
         (4, 16, 0.3, 5e-4),
     ]
     assert "| 4 | 16 | 0.3000 | 0.200 | 0.100 | 0.850 | 5.00e-04 |" in history_markdown(state)
+
+
+def test_records_read_back_equal_the_records_written(report, tmp_path):
+    out, summary, records = report
+    again = read_records(out / "records.csv")
+    assert again == records
+    assert write_report(again, tmp_path, "Evaluation", "Model: tiny.", plots=False, seconds=1.0) == summary

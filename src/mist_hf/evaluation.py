@@ -232,12 +232,14 @@ def held_out_table(records: list[Record]) -> list[dict]:
 
 
 def coverage_table(records: list[Record]) -> list[dict]:
-    """Share of examples whose true MI lies in each central interval, for estimators that give intervals."""
+    """Share of examples whose true MI lies in each central interval, for estimators that give intervals, over the
+    examples they estimated (``failed`` counts the others)."""
     rows = []
-    for (est, split), group in _groups(records).items():
-        if not group[0].quantiles:
+    for (est, split), all_records in _groups(records).items():
+        group = [r for r in all_records if r.quantiles]  # failed estimates have no interval: counted apart
+        if not group:
             continue
-        row = {"estimator": est, "split": split, "count": len(group)}
+        row = {"estimator": est, "split": split, "count": len(group), "failed": len(all_records) - len(group)}
         for c in COVERAGE_LEVELS:
             lo, hi = central_levels(c)
             members = [r for r in group if lo in r.quantiles]
@@ -255,8 +257,9 @@ def coverage_table(records: list[Record]) -> list[dict]:
 def calibration_table(records: list[Record]) -> list[dict]:
     """P(true MI <= q_tau) against tau, for estimators with quantiles at every calibration level."""
     rows = []
-    for (est, split), group in _groups(records).items():
-        if not all(t in group[0].quantiles for t in CALIBRATION_LEVELS):
+    for (est, split), all_records in _groups(records).items():
+        group = [r for r in all_records if r.quantiles]  # failed estimates have none
+        if not group or not all(t in group[0].quantiles for t in CALIBRATION_LEVELS):
             continue
         for t in CALIBRATION_LEVELS:
             observed = float(np.mean([r.true_mi <= r.quantiles[t] for r in group]))

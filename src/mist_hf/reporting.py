@@ -17,7 +17,7 @@ from .evaluation import PAPER_MSE, Record, calibration_table, coverage_table, er
 ERROR_COLUMNS = [
     "split", "estimator", "bin", "count", "failed", "mse", "mae", "bias", "paper_mist_qr_mse", "median_seconds",
 ]  # fmt: skip
-COVERAGE_COLUMNS = ["split", "estimator", "count", "coverage_50", "coverage_80", "coverage_90", "coverage_95"]
+COVERAGE_COLUMNS = ["split", "estimator", "count", "failed", "coverage_50", "coverage_80", "coverage_90", "coverage_95"]
 
 
 def markdown(rows: list[dict], columns: Sequence[str]) -> str:
@@ -40,6 +40,19 @@ def record_rows(records: list[Record]) -> list[dict]:
     return [
         {k: v for k, v in vars(r).items() if k != "quantiles"} | {"quantiles": json.dumps(r.quantiles)} for r in records
     ]
+
+
+def read_records(path: str | Path) -> list[Record]:
+    """The records of a ``records.csv`` written by :func:`write_report` (to re-render a report without re-running)."""
+    with Path(path).open(newline="") as handle:
+        return [
+            Record(
+                row["estimator"], row["split"], int(row["index"]), row["family"], int(row["n"]), int(row["dim_x"]),
+                int(row["dim_y"]), float(row["true_mi"]), float(row["estimate"]), float(row["seconds"]),
+                {float(t): float(v) for t, v in json.loads(row["quantiles"]).items()},
+            )
+            for row in csv.DictReader(handle)
+        ]  # fmt: skip
 
 
 def write_csv(rows: list[dict], path: str | Path) -> None:
