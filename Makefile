@@ -11,7 +11,8 @@ export OMP_NUM_THREADS ?= 1
 # torch is installed first and pinned: a bare `torch` requirement can pull a CUDA build of several GB.
 # TORCH=cpu (the default) installs the CPU build: a CPU wheel that pip already finds (a local wheel folder or
 # index) if there is one, else the PyTorch project's CPU-only wheel index. TORCH=cuda (`make run TORCH=cuda`)
-# installs PyPI's default build, which on Linux is the CUDA one.
+# installs PyPI's default build, which on Linux is the CUDA one. TORCH counts when .venv is made: `make clean` first
+# to switch an existing one.
 TORCH ?= cpu
 TORCH_VERSION := 2.13.0
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu

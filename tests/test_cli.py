@@ -234,3 +234,14 @@ def test_errors_and_warnings_name_the_csv_columns(tmp_path, tiny_model_dir, caps
     (tmp_path / "cubed.csv").write_text("\n".join(["a,b"] + [f"{v},{v**3}" for v in u]) + "\n")
     assert main(["estimate", str(tmp_path / "cubed.csv"), "--x", "a", "--y", "b", *model]) == 0
     assert "exact monotone relation between x and y ('a' ~ 'b')" in capsys.readouterr().err
+
+
+def test_file_names_in_warnings_are_printed_as_they_are(tmp_path, tiny_model_dir, capsys):
+    """Only the estimator's warnings get CSV column names for x[i]; a file called x[3].csv is not rewritten (and
+    an index past the columns named never crashes the command)."""
+    rng = np.random.default_rng(5)
+    rows = ["a,b"] + [f"{u},{u + rng.normal()}" for u in rng.normal(size=40)] + ["NA,1.0"]
+    path = tmp_path / "x[3].csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", str(tiny_model_dir), "--dropna"]) == 0
+    assert "dropped 1 row(s) of x[3].csv with missing values" in capsys.readouterr().err

@@ -360,3 +360,12 @@ def test_a_shared_continuous_column_is_still_an_error_beside_a_shared_discrete_o
     value = rng.normal(size=(100, 1))
     with pytest.raises(ValueError, match=r"share column\(s\), so I\(X; Y\) is infinite: x\[1\] = y\[1\]$"):
         validate_pair(np.hstack([flag, value]), np.hstack([flag, value]), min_n=10, max_dim=32)
+
+
+def test_errors_name_the_physical_line_after_a_cell_that_spans_lines(tmp_path):
+    """A quoted cell may hold a line break: the line numbers of later errors count the file's lines, as an editor
+    shows them (the record with the missing value starts on line 4, not 3)."""
+    path = tmp_path / "multi.csv"
+    path.write_text('a,note\n1,"two\nlines"\nNA,x\n')
+    with pytest.raises(ValueError, match=r"^column 'a' has a missing value \('NA'\) on line 4;"):
+        read_columns(path, ["a"])

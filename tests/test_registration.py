@@ -71,3 +71,20 @@ except AttributeError as err:
     result = python(code)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "module 'mist_hf' has no attribute 'no_such_name'"
+
+
+def test_a_failed_registration_warns_and_never_breaks_importing_transformers():
+    """With torch unimportable, MIST cannot register; importing transformers must still work (a warning says why)."""
+    code = """
+import sys, warnings
+sys.modules["torch"] = None  # as if torch were not installed
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as told:
+    import mist_hf
+    import transformers
+print("transformers" in sys.modules, mist_hf.registration.registered())
+print(any("could not register MIST" in str(w.message) for w in told))
+"""
+    result = python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "False", "True"]

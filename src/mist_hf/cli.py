@@ -28,7 +28,12 @@ def _split(spec: str) -> list[str]:
 def _with_names(message: str, xs: list[str], ys: list[str]) -> str:
     """``message`` with the positions ``x[i]`` and ``y[j]`` replaced by the CSV column names."""
     names = {"x": xs, "y": ys}
-    return re.sub(r"\b([xy])\[(\d+)\]", lambda m: repr(names[m[1]][int(m[2])]), message)
+
+    def name(m: re.Match) -> str:
+        side, i = names[m[1]], int(m[2])
+        return repr(side[i]) if i < len(side) else m[0]
+
+    return re.sub(r"\b([xy])\[(\d+)\]", name, message)
 
 
 def _command(args: argparse.Namespace) -> None:
@@ -109,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             status = 2
     names = getattr(args, "names", None)
     for w in told:
-        text = str(w.message) if names is None else _with_names(str(w.message), *names)
+        # only the estimator's warnings speak of x[i] / y[j]; others (file names, say) are printed as they are
+        misleading = type(w.message).__name__ == "MisleadingInputWarning"
+        text = _with_names(str(w.message), *names) if names is not None and misleading else str(w.message)
         print(f"mist-mi: warning: {text}", file=sys.stderr)
     return status
 

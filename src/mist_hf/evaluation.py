@@ -94,15 +94,15 @@ def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot:
     for ex in examples:
         x, y = ex.x.astype(np.float64), ex.y.astype(np.float64)
         start = time.perf_counter()
-        if name.startswith("bootstrap-"):
-            result = bootstrap(fn, x, y, n_boot=n_boot, confidence=0.9, seed=ex.index)
-            quantiles = {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
-            estimate = result.estimate
-        else:
-            try:
+        try:
+            if name.startswith("bootstrap-"):
+                result = bootstrap(fn, x, y, n_boot=n_boot, confidence=0.9, seed=ex.index)
+                quantiles = {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
+                estimate = result.estimate
+            else:
                 estimate, quantiles = fn(x, y), {}
-            except (ValueError, np.linalg.LinAlgError):  # a refusal (e.g. a constant column) scores as a failure
-                estimate, quantiles = float("nan"), {}
+        except (ValueError, np.linalg.LinAlgError):  # a refusal (e.g. a constant column) scores as a failure
+            estimate, quantiles = float("nan"), {}
         records.append(_record(name, split, ex, estimate, time.perf_counter() - start, quantiles))
     return records
 
@@ -195,16 +195,23 @@ def error_table(records: list[Record], by: str = "n") -> list[dict]:
     return rows
 
 
+def _held_out(family: str) -> bool:
+    from .families import get_family
+
+    try:
+        return get_family(family).held_out
+    except ValueError:  # a family this version does not know (records of an older run): not marked held out
+        return False
+
+
 def held_out_table(records: list[Record]) -> list[dict]:
     """Per (estimator, split) of the splits that hold held-out families: MAE and MSE over the finite estimates, the
     failures, and 90% coverage where there are intervals, separately for the training families ("in prior") and the
     held-out ones ("held out")."""
-    from .families import get_family
-
     lo, hi = central_levels(0.9)
     rows = []
     for (est, split), group in _groups(records).items():
-        held = {f: get_family(f).held_out for f in {r.family for r in group}}
+        held = {f: _held_out(f) for f in {r.family for r in group}}
         if not any(held.values()):
             continue
         for label, members in (("in prior", [r for r in group if not held[r.family]]),

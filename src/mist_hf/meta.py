@@ -315,7 +315,7 @@ def draw_n(spec: SplitSpec, rng: np.random.Generator) -> int:
     lo, hi = spec.n_range
     if spec.n_law == "uniform":
         return int(rng.integers(lo, hi + 1))
-    return min(hi, int(np.exp(rng.uniform(np.log(lo), np.log(hi + 1)))))
+    return min(hi, max(lo, int(np.exp(rng.uniform(np.log(lo), np.log(hi + 1))))))
 
 
 def _draw_dims(spec: SplitSpec, family: str, rng: np.random.Generator) -> tuple[int, int]:

@@ -52,15 +52,16 @@ def load_table(path: str | os.PathLike) -> np.ndarray:
     return as_table(a, str(path))
 
 
-def _header(reader: Iterator[list[str]]) -> list[str] | None:
-    """The stripped first row of a CSV reader, ``None`` when there is none."""
-    row = next(reader, None)
-    return None if row is None else [h.strip() for h in row]
+def _header(reader: Iterator[tuple[int, list[str]]]) -> list[str] | None:
+    """The stripped first row of :func:`_csv_rows`, ``None`` when there is none."""
+    first = next(reader, None)
+    return None if first is None else [h.strip() for h in first[1]]
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]]:
-    """The rows of a CSV file: UTF-8 with or without a byte-order mark (Excel writes one), the delimiter (``,``
-    ``;`` tab or ``|``) taken from the header line. Unreadable text or quoting raises ``ValueError`` naming the file."""
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV file, each with the line it starts on: UTF-8 with or without a byte-order mark (Excel
+    writes one), the delimiter (``,`` ``;`` tab or ``|``) taken from the header line. Unreadable text or quoting
+    raises ``ValueError`` naming the file and the line the broken record starts on."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             first = handle.readline()
@@ -71,7 +72,7 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
             done = 0  # the last line of the last complete record: a broken one starts on the next line
             try:
                 for row in reader:
-                    yield row
+                    yield done + 1, row  # a quoted cell may span lines: the record starts after the last one
                     done = reader.line_num
             except csv.Error as err:
                 raise ValueError(
@@ -119,7 +120,7 @@ def read_columns(path: str | os.PathLike, names: list[str], dropna: bool = False
         raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
     index = [header.index(c) for c in names]
     rows, dropped = [], 0
-    for line, row in enumerate(reader, start=2):
+    for line, row in reader:
         if not row:
             continue
         if len(row) != len(header):
