@@ -325,9 +325,11 @@ def test_family_weights_and_the_log_uniform_n_law():
 
 
 def _category(family: str) -> str:
+    """The v2 prior's category of a training family: its signed version counts with it, v1's families are "paper"."""
     from mist_hf.families import get_family
 
-    return get_family(family).category
+    base = family.removeprefix("signed-") if family != "signed" else family
+    return "paper" if base in TRAIN_FAMILIES else get_family(base).category
 
 
 def test_v2_prior_weights_follow_the_category_shares():
@@ -337,9 +339,7 @@ def test_v2_prior_weights_follow_the_category_shares():
     assert len(families) == len(set(families)) and abs(sum(weights) - 1) < 1e-12
     shares: dict[str, float] = {}
     for family, w in zip(families, weights, strict=True):
-        base = family.removeprefix("signed-") if family != "signed" else family
-        category = "paper" if base in TRAIN_FAMILIES else _category(base)
-        shares[category] = shares.get(category, 0.0) + w
+        shares[_category(family)] = shares.get(_category(family), 0.0) + w
     assert shares == pytest.approx(V2_CATEGORY_WEIGHTS, abs=1e-12)
     weight = dict(zip(families, weights, strict=True))
     assert weight["signed-counts-poisson"] == pytest.approx(weight["counts-poisson"])
@@ -363,10 +363,7 @@ def test_v2_validation_covers_every_training_category_and_the_n_range():
     """The first 400 examples of validation_v2 already hold every category, n from below 100 to above 1,000, and
     dims from 1 to 32."""
     examples = [generate_example(SPLITS["validation_v2"], i) for i in range(400)]
-    categories = set()
-    for e in examples:
-        base = e.family.removeprefix("signed-") if e.family != "signed" else e.family
-        categories.add("paper" if base in TRAIN_FAMILIES else _category(base))
+    categories = {_category(e.family) for e in examples}
     assert categories == set(V2_CATEGORY_WEIGHTS)
     ns = [e.n for e in examples]
     assert min(ns) < 100 and max(ns) > 1000 and all(10 <= n <= 5000 for n in ns)

@@ -43,6 +43,7 @@ import numpy as np
 from scipy.special import gammaln, log_ndtr, logsumexp
 
 from .base import Sampler, check_dims, standard_normal
+from .categorical import categorical_draw
 
 # ---- class-conditional Gaussians -------------------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ class ClassConditionalSampler(Sampler):
         x = standard_normal(rng, (n, self.dim_x), dtype)
         y = standard_normal(rng, (n, self.dim_y), dtype)
         for b, cdf in enumerate(self._cdfs):
-            c = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), cdf.shape[0] - 1)
+            c = categorical_draw(cdf, n, rng)
             noise = x[:, b] if self.class_in_x[b] else y[:, b]  # the filler draw of the continuous column
             v = (self.means[b][c] + self.scales[b][c] * noise).astype(dtype)
             x[:, b], y[:, b] = (c, v) if self.class_in_x[b] else (v, c)
