@@ -34,6 +34,11 @@ class MistConfig(PreTrainedConfig):
         min_n (`int`, defaults to 10): smallest sample size accepted.
         max_n (`int`, defaults to 500): largest sample size seen in training; ``log n`` is fed to the head in
             units of ``log max_n``.
+        large_n (`str`, defaults to `"mean"`): how the estimation API reads a sample of more than ``max_n`` rows.
+            `"mean"` (v1): disjoint subsamples of at most ``max_n`` rows, quantiles averaged (the interval stays
+            that of one subsample). `"pooled"`: ``k = ceil(n / max_n)`` subsamples of exactly ``max_n`` rows that
+            cover every row, quantiles averaged, then each quantile's distance from the median scaled by
+            ``sqrt(max_n / n)``, so the interval keeps narrowing as n grows and nothing jumps at ``max_n``.
         copula (`bool`, defaults to `True`): replace every column by its normal scores (ranks mapped through the
             normal quantile function), which makes the model invariant to strictly monotone per-column maps.
             Otherwise columns are standardised.
@@ -43,6 +48,18 @@ class MistConfig(PreTrainedConfig):
         symmetrize (`str`, defaults to `"average"`): how the output is made symmetric in X and Y. `"average"`
             encodes both orders and averages them (exact); `"canonical"` encodes once with the sides in a canonical
             order (exact except for exact ties of the order statistic), at half the cost.
+        sign_canonical (`bool`, defaults to `False`): give every column a canonical sign before the rows are read
+            (:func:`~mist_hf.modeling_mist.canonical_signs`), which makes the model invariant to strictly decreasing
+            per-column maps too (up to exact zeros of the sign statistic). v1 models have it off.
+        zero_point_mass (`bool`, defaults to `False`): let quantiles be exactly 0. The head's log-space output ``L``
+            becomes the MI quantile ``expm1(max(L, 0))``, and a label of exactly 0 is trained as ``-zero_margin`` in
+            log space, so that where independence is likely the low quantiles are 0 and the interval contains 0.
+            Off (v1), quantiles are ``expm1(softplus(L)) > 0``.
+        zero_margin (`float`, defaults to 0.25): the log-space target of a label of exactly 0 with
+            ``zero_point_mass``; positive, so that the quantiles of independent data sit clearly below the kink.
+        classical_features (`bool`, defaults to `False`): feed the head the Gaussian-copula MI of the sample
+            (from the correlation matrix of the normal scores, shrunk towards the identity, in float64), a
+            statistic the attention layers cannot cheaply compute. v1 models have it off.
         soft_rank_temperature (`float`, defaults to 0.05): temperature, in units of the column's standard
             deviation, of the smooth ranks used when gradients with respect to the inputs are needed.
         hidden_size (`int`, defaults to 64): width of the row encoder.
@@ -62,9 +79,14 @@ class MistConfig(PreTrainedConfig):
     max_dim: int = 32
     min_n: int = 10
     max_n: int = 500
+    large_n: str = "mean"
     copula: bool = True
     sort_columns: bool = True
     symmetrize: str = "average"
+    sign_canonical: bool = False
+    zero_point_mass: bool = False
+    zero_margin: float = 0.25
+    classical_features: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
     num_row_layers: int = 2
@@ -91,6 +113,8 @@ class MistConfig(PreTrainedConfig):
         self.quantile_levels = [float(t) for t in self.quantile_levels]
         if self.symmetrize not in ("average", "canonical"):
             raise ValueError(f"symmetrize must be 'average' or 'canonical', got {self.symmetrize!r}")
+        if self.large_n not in ("mean", "pooled"):
+            raise ValueError(f"large_n must be 'mean' or 'pooled', got {self.large_n!r}")
         if self.loss not in ("pinball", "mse"):
             raise ValueError(f"loss must be 'pinball' or 'mse', got {self.loss!r}")
         if not self.quantile_levels or not all(0.0 < t < 1.0 for t in self.quantile_levels):
@@ -100,6 +124,8 @@ class MistConfig(PreTrainedConfig):
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_size % self.num_heads:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})")
+        if not self.zero_margin > 0:
+            raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
         super().__post_init__(**kwargs)

@@ -166,9 +166,12 @@ class MonotoneQuantileHead(nn.Module):
         return m + F.softplus(a) * 0.25 * logit + (F.softplus(w).unsqueeze(1) * steps).sum(-1)
 
 
-def log_space_to_mi(log_q: torch.Tensor) -> torch.Tensor:
-    """``expm1(softplus(L))``: MI in nats from the head's log-space output; monotone and >= 0."""
-    return torch.expm1(F.softplus(log_q))
+def log_space_to_mi(log_q: torch.Tensor, zero_point_mass: bool = False) -> torch.Tensor:
+    """MI in nats from the head's log-space output ``L``; monotone and >= 0.
+
+    ``expm1(softplus(L))`` (never 0), or with ``zero_point_mass`` ``expm1(max(L, 0))`` (exactly 0 for ``L <= 0``).
+    """
+    return torch.expm1(F.relu(log_q) if zero_point_mass else F.softplus(log_q))
 
 
 def pinball_loss(pred: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:

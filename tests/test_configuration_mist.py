@@ -47,6 +47,9 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(encoder="lstm"), "unknown encoder='lstm'"),
         (dict(loss="l1"), "loss must be"),
         (dict(symmetrize="max"), "symmetrize must be"),
+        (dict(large_n="median"), "large_n must be 'mean' or 'pooled'"),
+        (dict(zero_margin=0.0), "zero_margin must be > 0"),
+        (dict(zero_margin=-1.0), "zero_margin must be > 0"),
         (dict(quantile_levels=[]), "quantile_levels must be non-empty"),
         (dict(quantile_levels=[0.0, 0.5]), "quantile_levels must .* lie in"),
         (dict(quantile_levels=[0.5, 1.2]), "quantile_levels must .* lie in"),
@@ -64,3 +67,18 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
 def test_invalid_configs_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         MistConfig(**kwargs)
+
+
+def test_new_options_default_to_v1_behaviour_so_old_config_files_mean_what_they_did(tmp_path):
+    # A config.json written before these options existed lacks them; it must load as the model it was trained as.
+    config = MistConfig()
+    assert (config.sign_canonical, config.zero_point_mass, config.classical_features, config.large_n) == (
+        False, False, False, "mean",
+    )  # fmt: skip
+    v2 = MistConfig(
+        sign_canonical=True, zero_point_mass=True, zero_margin=0.5, classical_features=True, large_n="pooled"
+    )
+    v2.save_pretrained(tmp_path)
+    loaded = MistConfig.from_pretrained(tmp_path)
+    assert (loaded.sign_canonical, loaded.zero_point_mass, loaded.zero_margin) == (True, True, 0.5)
+    assert (loaded.classical_features, loaded.large_n) == (True, "pooled")

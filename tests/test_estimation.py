@@ -309,3 +309,48 @@ def test_progress_bar_on_request_only(tiny_model, capsys):
     assert capsys.readouterr().err == ""  # not a terminal: quiet by default
     estimate_mi_batch(pairs, tiny_model, batch_size=2, progress=True)
     assert "mist:" in capsys.readouterr().err  # the bar, drawn on stderr (and cleared when done)
+
+
+@pytest.fixture(scope="module")
+def pooled_model():
+    """A tiny model with ``max_n`` 100 that reads large samples with ``large_n="pooled"``."""
+    from helpers import TINY
+
+    from mist_hf import MistConfig, MistModel
+
+    torch.manual_seed(0)
+    return MistModel(MistConfig(**TINY, max_n=100, large_n="pooled")).eval()
+
+
+def test_pooled_subsamples_hold_max_n_rows_each_and_cover_every_row():
+    for n in (101, 150, 1234):
+        parts = _subsample_indices(n, 100, 32, seed=3, pooled=True)
+        assert len(parts) == math.ceil(n / 100) and all(len(p) == 100 and len(set(p)) == 100 for p in parts)
+        assert sorted(set(np.concatenate(parts))) == list(range(n))
+    assert len(_subsample_indices(100, 100, 32, seed=3, pooled=True)) == 1
+    capped = _subsample_indices(1000, 100, 4, seed=3, pooled=True)  # too few subsamples to cover: disjoint ones
+    assert len(capped) == 4 and len(set(np.concatenate(capped))) == 400
+
+
+def test_pooled_intervals_narrow_with_n_without_a_jump_at_max_n(pooled_model, short_model):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4000, 2))
+    y = x[:, :1] + rng.normal(size=(4000, 1))
+
+    def width(est):
+        return est.interval[1] - est.interval[0]
+
+    at_max = estimate_mi(x[:100], y[:100], pooled_model)
+    just_above = estimate_mi(x[:101], y[:101], pooled_model)
+    assert just_above.subsamples == 2 and just_above.rows_used == 101
+    # 101 rows: two subsamples of 100 that share 99 rows, widths scaled by sqrt(100 / 101): no jump
+    assert abs(width(just_above) - width(at_max)) < 0.05 * width(at_max)
+    assert abs(just_above.mi - at_max.mi) < 0.05 * at_max.mi
+    widths = [width(estimate_mi(x[:n], y[:n], pooled_model)) for n in (400, 1600)]
+    means = [width(estimate_mi(x[:n], y[:n], short_model)) for n in (400, 1600)]  # "mean": the same model weights
+    # n a multiple of max_n: the same disjoint subsamples as "mean" (same weights), the interval contracted by
+    # sqrt(max_n / n): 1/2 at 400 rows, 1/4 at 1,600
+    np.testing.assert_allclose(widths, [means[0] / 2, means[1] / 4], rtol=1e-6)
+    with pytest.warns(UserWarning, match="reads 3,200 of the 4,000 rows"):
+        big = estimate_mi(x, y, pooled_model)  # 40 subsamples needed, capped at 32: disjoint ones
+    assert big.rows_used == 3200 and big.subsamples == 32

@@ -1,6 +1,7 @@
 """MistModel: shapes, invariances by construction, masks, losses, gradients and AutoModel round trips."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -270,3 +271,114 @@ def test_checkpoint_of_a_removed_encoder_is_refused(tiny_model_dir, tmp_path, en
     old = _with_config(tiny_model_dir, tmp_path / encoder, encoder=encoder)
     with pytest.raises(ValueError, match=f"encoder='{encoder}' was removed"):
         AutoModel.from_pretrained(old)
+
+
+# ---- v2 options: sign canonicalisation, the Gaussian-copula feature, a point mass at zero ------------------------
+V2 = dict(sign_canonical=True, classical_features=True, zero_point_mass=True)
+
+
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_sign_canonical_makes_decreasing_maps_change_nothing(symmetrize):
+    model = make(symmetrize=symmetrize, **V2)
+    x, y = sample(dx=4, dy=3)
+    base = model(x, y).quantiles
+    flips = [([0], []), ([], [2]), ([1, 3], [0]), ([0, 1, 2, 3], [0, 1, 2])]
+    for fx, fy in flips:
+        xf, yf = x.clone(), y.clone()
+        xf[:, :, fx] = -torch.exp(xf[:, :, fx])  # strictly decreasing maps
+        yf[:, :, fy] = -(yf[:, :, fy] ** 3)
+        assert torch.allclose(model(xf, yf).quantiles, base, atol=1e-5), (fx, fy)
+    # with the decreasing maps, the other symmetries still hold
+    xf, yf = -x[:, :, [3, 1, 0, 2]], y[:, :, [2, 0, 1]]
+    assert torch.allclose(model(yf, xf).quantiles, base, atol=1e-5)
+
+
+def test_without_sign_canonical_a_negated_column_changes_the_output():
+    model = make()
+    x, y = sample(dx=2, dy=2)
+    assert not torch.allclose(model(x, -y).quantiles, model(x, y).quantiles, atol=1e-4)
+
+
+def test_canonical_signs_align_every_pair_of_a_pair_structure():
+    from mist_hf.layers import normal_scores
+    from mist_hf.modeling_mist import canonical_signs
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 400, 4, generator=g)
+    flips = torch.tensor([1.0, -1.0, -1.0, 1.0])
+    y = (0.8 * x + 0.6 * torch.randn(1, 400, 4, generator=g)) * flips  # pairs 1 and 2 negatively correlated
+    rows, cols = torch.ones(1, 400, dtype=torch.bool), torch.ones(1, 4, dtype=torch.bool)
+    z = canonical_signs(normal_scores(torch.cat([x, y], -1), rows), rows, cols, cols)[0]
+    pair_corr = (z[:, :4] * z[:, 4:]).mean(0)
+    assert torch.all(pair_corr > 0.5), pair_corr
+    # the global rule: negating everything gives the same signed scores
+    z_neg = canonical_signs(normal_scores(-torch.cat([x, y], -1), rows), rows, cols, cols)[0]
+    assert torch.allclose(z_neg, z, atol=1e-5)  # float32 normal scores of -v are -z to about 1e-5
+
+
+def test_gaussian_copula_feature_matches_the_closed_form_and_ignores_padding():
+    from mist_hf.layers import normal_scores
+    from mist_hf.modeling_mist import gaussian_copula_mi
+
+    g = torch.Generator().manual_seed(2)
+    n, rho = 20000, 0.8
+    x = torch.randn(1, n, 2, generator=g, dtype=torch.float64)
+    y = rho * x + (1 - rho**2) ** 0.5 * torch.randn(1, n, 2, generator=g, dtype=torch.float64)
+    truth = -2 * 0.5 * math.log(1 - rho**2)  # two independent pairs
+    rows, cols = torch.ones(1, n, dtype=torch.bool), torch.ones(1, 2, dtype=torch.bool)
+    z = normal_scores(torch.cat([x, y], -1), rows)
+    estimate = gaussian_copula_mi(z, rows, cols, cols).item()
+    assert abs(estimate - truth) < 0.03, (estimate, truth)  # shrinkage 4/20004 and sampling error: well below 0.03
+    # a padded column and padded rows (holding garbage) change nothing
+    zp = torch.cat([z[:, :, :2], torch.full((1, n, 1), 7.0, dtype=torch.float64), z[:, :, 2:]], -1)
+    zp = torch.cat([zp, torch.full((1, 50, 5), 3.0, dtype=torch.float64)], 1)
+    rows_p = torch.cat([rows, torch.zeros(1, 50, dtype=torch.bool)], 1)
+    xm = torch.tensor([[True, True, False]])
+    padded = gaussian_copula_mi(zp * 0 + torch.where(rows_p.unsqueeze(-1), zp, 0.0), rows_p, xm, cols).item()
+    assert abs(padded - estimate) < 1e-9
+    # independent data: close to 0 and never negative
+    w = normal_scores(torch.randn(1, 500, 4, generator=g, dtype=torch.float64), torch.ones(1, 500, dtype=torch.bool))
+    rows5 = torch.ones(1, 500, dtype=torch.bool)
+    assert 0 <= gaussian_copula_mi(w, rows5, cols, cols).item() < 0.03
+
+
+def test_zero_point_mass_gives_exact_zeros_and_trains_zero_labels_below_the_kink():
+    model = make(**V2)
+    x, y = sample()
+    with torch.no_grad():
+        head = model.head.net[-1]
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[0] = -1.0  # median L = -1 for every input: every quantile at or below it is exactly 0
+    out = model(x, y, quantile_levels=[0.05, 0.5, 0.95])
+    assert torch.all(out.mi == 0) and torch.all(out.quantiles[:, :2] == 0) and torch.all(out.quantiles[:, 2] > 0)
+    # a label of 0 is trained as -zero_margin in log space: with L = -zero_margin at every level the loss is 0
+    with torch.no_grad():
+        head.bias[0] = -model.config.zero_margin
+        head.bias[1] = -30.0  # the spread term: softplus(-30) ~ 0
+        head.bias[2:] = -30.0
+    zero = model(x, y, labels=torch.zeros(2))
+    assert zero.loss.item() < 1e-6
+    positive = model(x, y, labels=torch.full((2,), 0.5))
+    assert positive.loss.item() > 0.1
+
+
+def test_without_zero_point_mass_quantiles_are_never_zero():
+    model = make()
+    with torch.no_grad():
+        model.head.net[-1].weight.zero_()
+        model.head.net[-1].bias.fill_(-5.0)
+    assert torch.all(model(*sample()).quantiles > 0)
+
+
+def test_v2_options_round_trip_and_keep_gradients(tmp_path):
+    model = make(**V2, symmetrize="canonical")
+    model.save_pretrained(tmp_path)
+    loaded = MistModel.from_pretrained(tmp_path).eval()
+    x, y = sample()
+    assert torch.equal(loaded(x, y).quantiles, model(x, y).quantiles)
+    x.requires_grad_(True)
+    model.train()
+    out = model(x, y, labels=torch.tensor([0.0, 0.7]))
+    out.loss.backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -35,3 +35,15 @@ def test_every_script_imports_what_it_calls():
 
 def test_train_script_help():
     assert "--max_steps" in run("scripts/train.py", "--help")
+
+
+def test_measure_symmetries_writes_its_table(tiny_model_dir, tmp_path):
+    out = run("scripts/measure_symmetries.py", "--model", str(tiny_model_dir), "--count", "3",
+              "--split", "validation_v2", "--out", str(tmp_path))  # fmt: skip
+    assert "| decreasing maps |" in out and (tmp_path / "symmetries.json").is_file()
+
+
+def test_error_vs_n_writes_table_and_plot(tiny_model_dir, tmp_path):
+    out = run("scripts/error_vs_n.py", "--model", str(tiny_model_dir), "--ns", "20", "600", "--repeats", "1",
+              "--cases", "gaussian 1x1, rho 0.9", "--out", str(tmp_path))  # fmt: skip
+    assert "| gaussian 1x1, rho 0.9 | 600 |" in out and (tmp_path / "error_vs_n_large.png").is_file()

@@ -45,7 +45,7 @@ class MIEstimate:
         quantile_levels: the levels of ``quantiles``.
         unit: ``"nats"`` or ``"bits"``.
         n, dim_x, dim_y: the sample's shape.
-        subsamples: how many disjoint subsamples were aggregated (1 when n <= the model's max_n).
+        subsamples: how many subsamples were aggregated (1 when n <= the model's max_n).
         rows_used: how many of the n rows the estimate read (fewer than n only beyond ``max_subsamples * max_n``
             rows, and then a warning says so).
     """
@@ -190,13 +190,32 @@ def _levels(confidence: float, quantile_levels: Sequence[float] | None) -> tuple
     return levels, lo, hi
 
 
-def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int) -> list[np.ndarray]:
-    """Disjoint random subsamples of at most ``max_n`` rows (a seeded permutation cut into equal parts)."""
+def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int, pooled: bool = False) -> list[np.ndarray]:
+    """Random subsamples of at most ``max_n`` rows, from a permutation seeded with ``seed``.
+
+    ``k = min(ceil(n / max_n), max_subsamples)`` subsamples. Without ``pooled`` they are the permutation's first
+    ``k * max_n`` rows cut into ``k`` disjoint equal parts. With ``pooled`` each holds exactly ``max_n`` rows: the
+    permutation is cut into ``k`` parts and each part is topped up with the rows that follow it (cyclically), so
+    together they cover every row when ``k * max_n >= n``.
+    """
     if n <= max_n:
         return [np.arange(n)]
     k = min(math.ceil(n / max_n), max_subsamples)
-    perm = np.random.default_rng(seed).permutation(n)[: min(n, k * max_n)]
-    return np.array_split(perm, k)
+    perm = np.random.default_rng(seed).permutation(n)
+    if not pooled or k * max_n < n:
+        return np.array_split(perm[: min(n, k * max_n)], k)
+    starts = np.cumsum([0] + [len(part) for part in np.array_split(perm, k)[:-1]])
+    return [perm[(start + np.arange(max_n)) % n] for start in starts]
+
+
+def _pool_quantiles(q: np.ndarray, levels: np.ndarray, max_n: int, rows: int, pooled: bool) -> np.ndarray:
+    """One quantile vector from the subsamples' ``q`` ``(k, Q)``: their mean, and with ``pooled`` each quantile's
+    distance from the median scaled by ``sqrt(max_n / rows)`` (``rows``: distinct rows read)."""
+    mean = q.mean(0)  # the mean of monotone quantile vectors stays monotone
+    if not pooled or rows <= max_n:
+        return mean
+    median = mean[np.searchsorted(levels, 0.5)]
+    return median + (mean - median) * math.sqrt(max_n / rows)  # a contraction towards the median: still >= 0
 
 
 @torch.inference_mode()
@@ -265,8 +284,9 @@ def estimate_mi_batch(
             if len(pairs) == 1:
                 raise
             raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
-        parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed)
-        used = sum(len(idx) for idx in parts)
+        pooled = mist.config.large_n == "pooled"
+        parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed, pooled)
+        used = len(np.unique(np.concatenate(parts))) if len(parts) > 1 else len(parts[0])
         if used < xa.shape[0]:
             warnings.warn(
                 f"{'' if len(pairs) == 1 else f'pair {p}: '}the estimate reads {used:,} of the {xa.shape[0]:,} rows "
@@ -285,7 +305,8 @@ def estimate_mi_batch(
     scale = 1.0 / NATS_PER_BIT if unit == "bits" else 1.0
     results = []
     for p, (n, dx, dy) in enumerate(shapes):
-        q = quantiles[owner_arr == p].mean(0) * scale  # the mean of monotone quantile vectors stays monotone
+        pooled = mist.config.large_n == "pooled"
+        q = _pool_quantiles(quantiles[owner_arr == p], levels, mist.config.max_n, counts[p][1], pooled) * scale
         results.append(
             MIEstimate(
                 mi=float(q[np.searchsorted(levels, 0.5)]),
@@ -329,10 +350,13 @@ def estimate_mi(
             not used).
 
     Returns:
-        :class:`MIEstimate`. For n above the model's trained ``max_n``, the rows are permuted with ``seed`` and cut
-        into ``ceil(n / max_n)`` disjoint subsamples of at most ``max_n`` rows; each quantile is the mean over
-        subsamples. The point estimate then uses all (up to ``max_subsamples * max_n``) rows, while the interval
-        is that of one ``max_n``-row subsample, which is conservative.
+        :class:`MIEstimate`. For n above the model's trained ``max_n``, the rows are permuted with ``seed`` and read
+        as ``ceil(n / max_n)`` subsamples (at most ``max_subsamples``), as the model's ``config.large_n`` says:
+        ``"mean"`` (v1 models): disjoint subsamples of at most ``max_n`` rows, each quantile the mean over them, so
+        the interval stays that of one subsample (conservative); ``"pooled"``: subsamples of exactly ``max_n`` rows
+        that cover every row, quantiles averaged, then their distances from the median scaled by
+        ``sqrt(max_n / rows read)``, so the interval narrows as n grows. ``rows_used`` says how many distinct rows
+        were read.
 
     Raises:
         ValueError: non-numeric data, NaN or infinite values, different n for x and y, n below the model's

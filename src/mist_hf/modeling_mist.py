@@ -79,6 +79,10 @@ class MistModel(MistPreTrainedModel):
     the column masks), an MLP maps it to a token, and induced attention over the rows pools the tokens into one
     vector per sample; a monotone head turns that vector, with log n and the two dims, into a quantile function.
 
+    With ``sign_canonical`` every column first gets a canonical sign (:func:`canonical_signs`), so that strictly
+    decreasing per-column maps change nothing either; with ``classical_features`` the head also reads the sample's
+    Gaussian-copula MI (:func:`gaussian_copula_mi`); with ``zero_point_mass`` quantiles can be exactly 0.
+
     Symmetry in X and Y: with ``symmetrize="average"`` both orders (X, Y) and (Y, X) are encoded and their
     log-space quantile functions averaged, which is exact; with ``"canonical"`` one pass reads the sides in a
     canonical order (:func:`canonical_swap`), exact except for exact ties of its statistic. Row order never
@@ -91,7 +95,8 @@ class MistModel(MistPreTrainedModel):
         dh = config.hidden_size
         self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
         self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-        self.head = MonotoneQuantileHead(dh + 3, config.num_basis)  # + log n and the two dims
+        # + log n and the two dims (and the Gaussian-copula MI)
+        self.head = MonotoneQuantileHead(dh + 3 + int(config.classical_features), config.num_basis)
         self.post_init()
 
     def forward(
@@ -133,9 +138,15 @@ class MistModel(MistPreTrainedModel):
         z = self._front_end(x, y, row_mask, x_mask, y_mask, soft_ranks)
         feats = self._encode(z, row_mask, x_mask, y_mask)
         log_q = self._log_quantiles(feats, levels)
-        median = log_space_to_mi(self._log_quantiles(feats, levels.new_tensor([0.5])))[:, 0]
+        to_mi = self._to_mi
+        median = to_mi(self._log_quantiles(feats, levels.new_tensor([0.5])))[:, 0]
         loss = None if labels is None else self._loss(feats, log_q, median, labels, levels)
-        return MistOutput(loss=loss, mi=median, quantiles=log_space_to_mi(log_q), quantile_levels=levels)
+        return MistOutput(loss=loss, mi=median, quantiles=to_mi(log_q), quantile_levels=levels)
+
+    def _to_mi(self, log_q: torch.Tensor) -> torch.Tensor:
+        """MI in nats from the head's log-space output: ``expm1(max(L, 0))`` with ``zero_point_mass`` (exact zeros),
+        else ``expm1(softplus(L))``."""
+        return log_space_to_mi(log_q, zero_point_mass=self.config.zero_point_mass)
 
     # ---- the steps of forward ----------------------------------------------------------------------------
     def _masks(self, x, y, row_mask, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -193,8 +204,11 @@ class MistModel(MistPreTrainedModel):
         return z * torch.cat([x_mask, y_mask], 1).unsqueeze(1).to(z.dtype)
 
     def _encode(self, z, row_mask, x_mask, y_mask) -> torch.Tensor:
-        """The head's input for each pass, ``(P, B, hidden_size + 3)``: P = 2 passes (X, Y) then (Y, X) with
-        ``symmetrize="average"``, one pass in the canonical side order with ``"canonical"``."""
+        """The head's input for each pass, ``(P, B, hidden_size + 3)`` (``+ 4`` with ``classical_features``): P = 2
+        passes (X, Y) then (Y, X) with ``symmetrize="average"``, one pass in the canonical side order with
+        ``"canonical"``."""
+        if self.config.sign_canonical:
+            z = canonical_signs(z, row_mask, x_mask, y_mask)
         if self.config.sort_columns:
             z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask)
         zx, mx, zy, my = self._pad_sides(z, x_mask, y_mask)
@@ -209,7 +223,11 @@ class MistModel(MistPreTrainedModel):
             tokens = torch.stack([self._row_tokens(zx, mx, zy, my), self._row_tokens(zy, my, zx, mx)])
             pooled = self.row_encoder(tokens.flatten(0, 1), row_mask.repeat(2, 1)).view(2, b, -1)
             swapped = torch.tensor([False, True], device=z.device).view(2, 1).expand(2, b)
-        return torch.cat([pooled, self._size_features(row_mask, x_mask, y_mask, swapped, z.dtype)], -1)
+        parts = [pooled, self._size_features(row_mask, x_mask, y_mask, swapped, z.dtype)]
+        if self.config.classical_features:
+            gaussian = torch.log1p(gaussian_copula_mi(z, row_mask, x_mask, y_mask)).to(z.dtype)  # (B,)
+            parts.append(gaussian.view(1, b, 1).expand(pooled.shape[0], b, 1))
+        return torch.cat(parts, -1)
 
     def _pad_sides(self, z, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Scores and column masks of each side zero-padded to ``max_dim``: ``zx, mx, zy, my``, each
@@ -247,11 +265,21 @@ class MistModel(MistPreTrainedModel):
         labels = labels.to(levels.dtype).reshape(b)
         if self.config.loss == "mse":
             return ((median - labels) ** 2).mean()
+        if self.config.zero_point_mass:
+            # Quantiles of the log-space target, of which the output is the monotone image max(L, 0): a label of
+            # exactly 0 sits at -zero_margin, so every level below the chance of independence maps to exactly 0.
+            target = torch.where(labels > 0, torch.log1p(labels.clamp(min=0)), -self.config.zero_margin)
+
+            def link(log_q: torch.Tensor) -> torch.Tensor:
+                return log_q
+        else:
+            target = torch.log1p(labels)
+            link = nn.functional.softplus
         if self.training:
             taus = torch.rand(b, self.config.num_train_quantiles, device=levels.device, dtype=levels.dtype)
             taus = taus * 0.98 + 0.01
-            return pinball_loss(nn.functional.softplus(self._log_quantiles(feats, taus)), torch.log1p(labels), taus)
-        return pinball_loss(nn.functional.softplus(log_q), torch.log1p(labels), levels)
+            return pinball_loss(link(self._log_quantiles(feats, taus)), target, taus)
+        return pinball_loss(link(log_q), target, levels)
 
 
 def sort_columns(
@@ -276,6 +304,87 @@ def sort_columns(
     return z, torch.gather(x_mask, 1, order_x), torch.gather(y_mask, 1, order_y - dx)
 
 
+def canonical_signs(
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, iterations: int = 4
+) -> torch.Tensor:
+    """``z`` ``(B, n, C)`` with every column multiplied by a canonical sign, so that negating columns changes nothing.
+
+    With C the cross-correlation matrix of the normal scores (``(B, dx, dy)``) and ``(j, k)`` its entry of largest
+    magnitude, two alternating ascents of ``s_x^T C s_y`` over signs run: one starts from ``s_y = sign(C[j, :])`` and
+    updates ``s_x = sign(C s_y)`` then ``s_y = sign(C^T s_x)``; the other starts from ``s_x = sign(C[:, k])`` and
+    updates Y first. Each step can only raise the objective, so every pair of a k-pair structure ends positively
+    correlated; the run with the larger objective is kept (swapping X and Y swaps the two runs). Negating columns
+    negates the matching rows or columns of C and so the matching signs, up to negating all of them at once, which
+    the last rule removes: all signs flip together when ``t = sum_i a_i^2 b_i + a_i b_i^2 < 0`` (a, b the row sums of
+    the signed X and Y scores), an odd statistic. Exact except where a statistic is exactly 0 or there is an exact
+    tie (of the largest entry, or of the two runs' objectives). Signs carry no gradient.
+    """
+    b = z.shape[0]
+    dx = x_mask.shape[1]
+    zd = z.detach()
+    n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1)
+    cross = zd[:, :, :dx].transpose(1, 2) @ zd[:, :, dx:] / n_valid  # (B, dx, dy); 0 at padded columns
+    dy = cross.shape[2]
+
+    def sgn(v: torch.Tensor) -> torch.Tensor:
+        return torch.where(v >= 0, 1.0, -1.0).to(z.dtype)
+
+    def x_from(s_y: torch.Tensor) -> torch.Tensor:
+        return sgn((cross @ s_y.unsqueeze(-1))[..., 0])
+
+    def y_from(s_x: torch.Tensor) -> torch.Tensor:
+        return sgn((s_x.unsqueeze(1) @ cross)[:, 0])
+
+    top = cross.abs().flatten(1).argmax(1)  # (B,) position of the largest |C_jk|
+    rows = torch.arange(b, device=z.device)
+    s_y = sgn(cross[rows, top // dy, :])  # run 1: X first
+    s_x2 = sgn(cross[rows, :, top % dy])  # run 2: Y first
+    for _ in range(iterations):
+        s_x = x_from(s_y)
+        s_y = y_from(s_x)
+        s_y2 = y_from(s_x2)
+        s_x2 = x_from(s_y2)
+    gain = (s_x.unsqueeze(1) @ cross @ s_y.unsqueeze(-1)).view(b)
+    gain2 = (s_x2.unsqueeze(1) @ cross @ s_y2.unsqueeze(-1)).view(b)
+    second = (gain2 > gain).view(b, 1)
+    signs = torch.cat([torch.where(second, s_x2, s_x), torch.where(second, s_y2, s_y)], 1).unsqueeze(1)  # (B, 1, C)
+    signed = zd * signs
+    a, c = signed[:, :, :dx].sum(-1), signed[:, :, dx:].sum(-1)  # (B, n); padding is 0
+    t = (a * a * c + a * c * c).sum(1)
+    return z * (signs * sgn(t).view(b, 1, 1))
+
+
+def gaussian_copula_mi(
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
+) -> torch.Tensor:
+    """``(B,)`` Gaussian-copula MI in nats from normal scores ``z`` ``(B, n, C)``, computed in float64.
+
+    ``I = (log det R_xx + log det R_yy - log det R) / 2`` for the correlation matrix R of the real columns over the
+    real rows, shrunk towards the identity by ``d / (d + n)`` (d real columns) so that it stays finite when
+    n <= d. Padded columns enter as identity rows. Invariant to row order, column order inside a side, column signs
+    and swapping X and Y.
+    """
+    b, _, c = z.shape
+    dx = x_mask.shape[1]
+    cols = torch.cat([x_mask, y_mask], 1)  # (B, C)
+    rows = row_mask.to(torch.float64).unsqueeze(-1)  # (B, n, 1)
+    zd = z.to(torch.float64) * rows
+    n_valid = rows.sum(1, keepdim=True).clamp(min=1)  # (B, 1, 1)
+    centred = (zd - zd.sum(1, keepdim=True) / n_valid) * rows
+    cov = centred.transpose(1, 2) @ centred / n_valid  # (B, C, C)
+    std = cov.diagonal(dim1=1, dim2=2).clamp(min=1e-12).sqrt()
+    corr = cov / (std.unsqueeze(2) * std.unsqueeze(1))
+    real = (cols.unsqueeze(2) & cols.unsqueeze(1)).to(torch.float64)
+    eye = torch.eye(c, dtype=torch.float64, device=z.device)
+    d = cols.sum(1).to(torch.float64).view(b, 1, 1)
+    shrink = d / (d + n_valid)
+    corr = (1 - shrink) * (corr * real * (1 - eye)) + eye  # padded rows and columns: identity
+    logdet = torch.linalg.slogdet(corr)[1]
+    logdet_x = torch.linalg.slogdet(corr[:, :dx, :dx])[1]
+    logdet_y = torch.linalg.slogdet(corr[:, dx:, dx:])[1]
+    return (0.5 * (logdet_x + logdet_y - logdet)).clamp(min=0)
+
+
 def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
     """``(B,)`` bool: read Y first. The side with more columns comes first; with equal dims, the sign of
     ``t = mean_i s_x^2 s_y - s_x s_y^2`` (row sums s of normal scores) decides. Swapping X and Y flips both rules,
@@ -290,4 +399,4 @@ def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor
     return (ny > nx) | ((ny == nx) & (t < 0))
 
 
-__all__ = ["MistModel", "MistOutput", "MistPreTrainedModel"]
+__all__ = ["MistModel", "MistOutput", "MistPreTrainedModel", "canonical_signs", "gaussian_copula_mi"]

@@ -62,6 +62,44 @@ def test_yaml_arguments(tmp_path):
     )
     final = run_train([str(config)])
     assert (final / "model.safetensors").is_file()
+    # flags after the file override it; booleans and v2 splits pass through
+    model, data, args = parse_train_args(
+        [str(config), "--max_steps", "7", "--sign_canonical", "true", "--train_split", "train_v2"]
+    )
+    assert (args.max_steps, args.save_steps, model.hidden_size, model.sign_canonical) == (7, 2, 16, True)
+    assert (data.train_split, data.validation_split) == ("train_v2", "validation")
+    config.write_text("- not a mapping\n")
+    with pytest.raises(ValueError, match="must hold a mapping"):
+        parse_train_args([str(config)])
+
+
+def test_train_on_the_v2_splits_with_a_warm_start(tmp_path, tiny_model_dir):
+    """A v2 run: warm-started from a saved model into a config that adds the v2 options (the head grows by the
+    Gaussian-copula input), trained on train_v2 and selected on validation_v2."""
+    from mist_hf import MistConfig, MistModel
+    from mist_hf.training.run import warm_start
+
+    base = MistModel.from_pretrained(tiny_model_dir).eval()
+    options = ["--sign_canonical", "true", "--zero_point_mass", "true", "--classical_features", "true"]
+    args = ["--output_dir", str(tmp_path / "v2"), "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
+            *TINY, "--train_split", "train_v2", "--validation_split", "validation_v2",
+            "--train_examples", "1000000", "--warm_start", str(tiny_model_dir), *options]  # fmt: skip
+    final = run_train(args)
+    trained = AutoModel.from_pretrained(final)
+    assert trained.config.classical_features and trained.config.zero_point_mass
+    # the warm start itself: the grown head computes exactly what the saved one did while the new input is 0
+    fresh = MistModel(MistConfig.from_dict({**base.config.to_dict(), "classical_features": True}))
+    fate = warm_start(fresh, tiny_model_dir)
+    assert {k for k, v in fate.items() if v == "grown"} == {"head.net.0.weight", "head.net.0.bias", "head.net.2.weight"}
+    assert all(v in ("copied", "grown") for v in fate.values())
+    feats = torch.randn(3, base.config.hidden_size + 3)
+    taus = torch.tensor([0.1, 0.5, 0.9])
+    with torch.no_grad():
+        old = base.head(feats, taus)
+        new = fresh.eval().head(torch.cat([feats, torch.randn(3, 1)], 1), taus)
+    torch.testing.assert_close(new, old, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="not both"):
+        run_train([*args, "--init_from", str(tiny_model_dir)])
 
 
 def test_gpu_script_runs_on_cpu_at_tiny_size(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from .trainer import TRAINER_DEFAULTS
 
 
 def _model_arguments() -> type:
-    """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from``."""
+    """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from`` and
+    ``warm_start``."""
     hints = inspect.get_annotations(MistConfig, eval_str=True)  # MistConfig's own fields only
     specs = [(name, hint, field(default=copy.deepcopy(getattr(MistConfig, name)))) for name, hint in hints.items()]
     specs.append(("init_from", str | None, field(default=None, metadata={"help": "model folder to start from"})))
+    help_warm = "model folder whose weights initialise the model built from the config fields (see warm_start)"
+    specs.append(("warm_start", str | None, field(default=None, metadata={"help": help_warm})))
     return make_dataclass("ModelArguments", specs)
 
 
@@ -30,6 +34,10 @@ ModelArguments = _model_arguments()
 class DataArguments:
     """Which train examples to stream, validation size, resuming and a wall-time limit."""
 
+    train_split: str = field(default="train", metadata={"help": "prior split to train on (train or train_v2)"})
+    validation_split: str = field(
+        default="validation", metadata={"help": "split to validate and select on (validation or validation_v2)"}
+    )
     train_start: int = field(default=0, metadata={"help": "first train example index"})
     train_examples: int = field(default=625_000, metadata={"help": "size of the train split (the paper's 625,000)"})
     validation_examples: int | None = field(default=None, metadata={"help": "cap on validation examples"})
@@ -89,13 +97,28 @@ def argument_parser(dataclass_types: tuple[type, ...], defaults: dict[str, Any])
     return parser
 
 
+def _token(value: Any) -> str:
+    """A YAML value as the command line spells it (booleans lower-case, mappings as JSON)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value) if isinstance(value, dict) else str(value)
+
+
 def parse_train_args(argv: list[str]) -> tuple[Any, DataArguments, TrainingArguments]:
-    """``(model, data, training)`` arguments from a command line, or from one YAML file given as the only argument."""
+    """``(model, data, training)`` arguments from a command line, or from a YAML file given as the first argument
+    (then any further ``--flag value`` arguments override the file's values)."""
     parser = argument_parser((ModelArguments, DataArguments, TrainingArguments), TRAIN_DEFAULTS)
-    if len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+    if argv and argv[0].endswith((".yaml", ".yml")):
         import yaml
 
-        return parser.parse_dict({**TRAIN_DEFAULTS, **yaml.safe_load(Path(argv[0]).read_text())})
+        values = yaml.safe_load(Path(argv[0]).read_text()) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"{argv[0]} must hold a mapping of argument names to values")
+        tokens = []
+        for key, value in values.items():
+            items = value if isinstance(value, list) else [value]
+            tokens += [f"--{key}", *(_token(v) for v in items)]
+        return parser.parse_args_into_dataclasses(tokens + list(argv[1:]))
     return parser.parse_args_into_dataclasses(argv)
 
 

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
@@ -101,6 +102,41 @@ def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str |
     return None, 0
 
 
+def warm_start(model: MistModel, folder: str | Path) -> dict[str, str]:
+    """Copy the weights of the model saved in ``folder`` into ``model`` (built from a newer config), in place.
+
+    A tensor of the same name and shape is copied. A tensor that grew (same rank, no dimension smaller, as when the
+    head reads a new feature) gets the saved values in its leading block; in a matrix the new input columns are
+    zeroed and new output rows keep their fresh initialisation, so the model computes what the saved one did and
+    the new units still learn. Everything else keeps its fresh initialisation. Returns what happened to each of
+    ``model``'s tensors (``"copied"``, ``"grown"`` or ``"new"``), and prints a summary.
+    """
+    from safetensors.torch import load_file
+
+    saved = load_file(str(Path(folder) / "model.safetensors"))
+    fate = {}
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            old = saved.get(name)
+            if old is not None and old.shape == tensor.shape:
+                tensor.copy_(old)
+                fate[name] = "copied"
+            elif (
+                old is not None
+                and old.dim() == tensor.dim()
+                and all(a <= b for a, b in zip(old.shape, tensor.shape, strict=True))
+            ):
+                if tensor.dim() >= 2:
+                    tensor[..., old.shape[-1] :] = 0.0  # new inputs start with no effect
+                tensor[tuple(slice(0, d) for d in old.shape)] = old
+                fate[name] = "grown"
+            else:
+                fate[name] = "new"
+    counts = {kind: sum(v == kind for v in fate.values()) for kind in ("copied", "grown", "new")}
+    print(f"warm start from {folder}: {counts}", file=sys.stderr)
+    return fate
+
+
 def _trainer(
     model: MistModel, args: TrainingArguments, train_set: BatchStream, validation: list, minutes
 ) -> MistTrainer:
@@ -117,21 +153,31 @@ def _trainer(
 
 
 def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) -> Path:
-    """Train MIST on the streamed ``train`` split, validating on ``validation``; returns the best model's folder.
+    """Train MIST on a streamed prior split (``data_args.train_split``: ``train``, or ``train_v2``), validating on
+    ``data_args.validation_split``; returns the best model's folder.
 
     ``model_args`` holds MistConfig's fields and ``init_from`` (see :mod:`mist_hf.training.arguments`). Resumes from
     the newest checkpoint in ``args.output_dir`` unless ``data_args.resume`` is false.
     """
     set_seed(args.seed)
+    if model_args.init_from and model_args.warm_start:
+        raise ValueError("give init_from (a model as saved) or warm_start (its weights in a new config), not both")
     if model_args.init_from:
         model = MistModel.from_pretrained(model_args.init_from)
     else:
-        model = MistModel(MistConfig(**{k: v for k, v in vars(model_args).items() if k != "init_from"}))
+        fields = {k: v for k, v in vars(model_args).items() if k not in ("init_from", "warm_start")}
+        model = MistModel(MistConfig(**fields))
+        if model_args.warm_start:
+            warm_start(model, model_args.warm_start)
     last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
-    examples = ExampleStream(get_split("train"), data_args.train_start, data_args.train_examples, cycle=True)
+    examples = ExampleStream(
+        get_split(data_args.train_split), data_args.train_start, data_args.train_examples, cycle=True
+    )
     train_set = BatchStream(examples, args.per_device_train_batch_size, skip_batches=consumed)
     with args.main_process_first(desc="validation set"):
-        validation = list(ExampleStream("validation", 0, data_args.validation_examples, rank=0, world_size=1))
+        validation = list(
+            ExampleStream(data_args.validation_split, 0, data_args.validation_examples, rank=0, world_size=1)
+        )
     trainer = _trainer(model, args, train_set, validation, data_args.max_minutes)
     if last:
         print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
