@@ -19,6 +19,7 @@ from mist_hf.evaluation import (
     point_estimators,
     run_baseline,
     run_mist,
+    targets_table,
 )
 from mist_hf.meta import SPLITS, generate_example
 
@@ -227,3 +228,31 @@ def test_coverage_and_calibration_skip_failed_estimates():
     (row,) = coverage_table(records)
     assert row["count"] == 1 and row["failed"] == 1 and row["coverage_90"] == 1.0
     assert {r["tau"] for r in calibration_table(records)} == set(CALIBRATION_LEVELS)
+
+
+def test_targets_table_compares_with_the_best_baseline_and_the_paper_split_targets():
+    q = {0.05: 0.5, 0.5: 1.0, 0.95: 1.5}
+    records = [
+        # test_imd, bin 10-100: mist MAE 0.2 (better than ksg3's 0.5 and copula's 0.3); MSE 0.04 <= 3.1 / 2
+        rec("mist", "test_imd", 50, truth=1.0, estimate=1.2, quantiles=q),
+        rec("ksg3", "test_imd", 50, truth=1.0, estimate=1.5),
+        rec("gaussian-copula", "test_imd", 50, truth=1.0, estimate=0.7),
+        # test_imd, bin 100-300: mist MAE 0.4, copula 0.1 is better; MSE 0.16 > 0.31 / 2 = 0.155
+        rec("mist", "test_imd", 200, truth=1.0, estimate=1.4, quantiles={0.05: 1.1, 0.5: 1.4, 0.95: 1.6}),
+        rec("ksg3", "test_imd", 200, truth=1.0, estimate=1.6),
+        rec("gaussian-copula", "test_imd", 200, truth=1.0, estimate=1.1),
+        # a v2 split: no MSE target, and no copula record in the bin (compared with ksg3 alone)
+        rec("mist", "test_signs", 2000, truth=2.0, estimate=2.0, quantiles={0.05: 1.0, 0.5: 2.0, 0.95: 3.0}),
+        rec("ksg3", "test_signs", 2000, truth=2.0, estimate=2.5),
+    ]
+    rows = by_key(targets_table(records), "split", "bin")
+    first = rows[("test_imd", "10-100")]
+    assert first["best_baseline"] == "gaussian-copula" and first["mae_met"] is True
+    assert first["mse_target"] == pytest.approx(1.55) and first["mse_met"] is True
+    assert first["coverage_90"] == 1.0 and first["coverage_met"] is False  # 1.0 is above 0.95: too wide
+    second = rows[("test_imd", "100-300")]
+    assert second["mae_met"] is False and second["mse_met"] is False and second["coverage_90"] == 0.0
+    signs = rows[("test_signs", "1,000-5,000")]
+    assert signs["best_baseline"] == "ksg3" and signs["mae_met"] is True
+    assert signs["mse_target"] is None and signs["mse_met"] is None
+    assert all(r["split"] != "other" for r in rows.values()) and len(rows) == 3

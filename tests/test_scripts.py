@@ -47,3 +47,18 @@ def test_error_vs_n_writes_table_and_plot(tiny_model_dir, tmp_path):
     out = run("scripts/error_vs_n.py", "--model", str(tiny_model_dir), "--ns", "20", "600", "--repeats", "1",
               "--cases", "gaussian 1x1, rho 0.9", "--out", str(tmp_path))  # fmt: skip
     assert "| gaussian 1x1, rho 0.9 | 600 |" in out and (tmp_path / "error_vs_n_large.png").is_file()
+
+
+def test_targets_reads_mist_and_baseline_records(tmp_path):
+    from mist_hf.evaluation import Record
+    from mist_hf.reporting import record_rows, write_csv
+
+    q = {0.05: 0.5, 0.5: 1.0, 0.95: 1.5}
+    mist = [Record("mist", "test_imd", i, "fam", 50, 1, 1, 1.0, 1.1, 0.0, q) for i in range(3)]
+    base = [Record("ksg3", "test_imd", i, "fam", 50, 1, 1, 1.0, 1.5, 0.0, {}) for i in range(3)]
+    write_csv(record_rows(mist), tmp_path / "mist.csv")
+    write_csv(record_rows(base), tmp_path / "base.csv")
+    out = run("scripts/targets.py", "--mist", str(tmp_path / "mist.csv"), "--baselines", str(tmp_path / "base.csv"),
+              "--out", str(tmp_path / "targets.md"))  # fmt: skip
+    assert "mae met in 1 of 1 bins" in out and "| test_imd | 10-100 | 3 |" in out
+    assert (tmp_path / "targets.md").read_text() in out + "\n"

@@ -159,3 +159,19 @@ def test_adapt_requires_data_files(tmp_path):
     missing = str(tmp_path / "none.csv")
     with pytest.raises(FileNotFoundError, match="no such data file"):
         adapt(*parse_adapt_args(["--x", missing, "--y", missing, "--output_dir", str(tmp_path)]))
+
+
+def test_capped_n_keeps_the_prior_below_the_cap_and_refuses_what_it_cannot_cap():
+    from mist_hf.meta import generate_example, get_split
+    from mist_hf.training.run import capped_n
+
+    spec = capped_n(get_split("train_v2"), 800)
+    examples = [generate_example(spec, i) for i in range(200)]
+    full = [generate_example(get_split("train_v2"), i) for i in range(200)]
+    assert max(e.n for e in examples) <= 800 < max(e.n for e in full)
+    assert [e.family for e in examples] == [e.family for e in full]  # same families and dims, only n is capped
+    assert [e.x.shape[1] for e in examples] == [e.x.shape[1] for e in full]
+    with pytest.raises(ValueError, match="has an n grid"):
+        capped_n(get_split("test_signs"), 800)
+    with pytest.raises(ValueError, match="below the smallest n"):
+        capped_n(get_split("train_v2"), 5)

@@ -38,6 +38,9 @@ class DataArguments:
     validation_split: str = field(
         default="validation", metadata={"help": "split to validate and select on (validation or validation_v2)"}
     )
+    train_max_n: int | None = field(
+        default=None, metadata={"help": "cap the train split's n range at this (a curriculum phase over n)"}
+    )
     train_start: int = field(default=0, metadata={"help": "first train example index"})
     train_examples: int = field(default=625_000, metadata={"help": "size of the train split (the paper's 625,000)"})
     validation_examples: int | None = field(default=None, metadata={"help": "cap on validation examples"})

@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from ..configuration_mist import MistConfig
 from ..data import BatchStream, ExampleStream
-from ..meta import adapted_split, get_split
+from ..meta import SplitSpec, adapted_split, get_split
 from ..modeling_mist import MistModel
 from ..preprocessing import pad_batch
 from .arguments import AdaptArguments, DataArguments
@@ -102,6 +103,19 @@ def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str |
     return None, 0
 
 
+def capped_n(spec: SplitSpec, max_n: int) -> SplitSpec:
+    """The prior split ``spec`` with its n range cut at ``max_n`` (same families, dims and n law below the cap).
+
+    Raises:
+        ValueError: for a grid split, or a cap below the split's smallest n.
+    """
+    if spec.n_grid is not None:
+        raise ValueError(f"train_max_n needs a prior split (n drawn per example); {spec.name!r} has an n grid")
+    if max_n < spec.n_range[0]:
+        raise ValueError(f"train_max_n={max_n} is below the smallest n of {spec.name!r} ({spec.n_range[0]})")
+    return replace(spec, name=f"{spec.name}_n{max_n}", n_range=(spec.n_range[0], min(spec.n_range[1], max_n)))
+
+
 def warm_start(model: MistModel, folder: str | Path) -> dict[str, str]:
     """Copy the weights of the model saved in ``folder`` into ``model`` (built from a newer config), in place.
 
@@ -170,9 +184,10 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
         if model_args.warm_start:
             warm_start(model, model_args.warm_start)
     last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
-    examples = ExampleStream(
-        get_split(data_args.train_split), data_args.train_start, data_args.train_examples, cycle=True
-    )
+    spec = get_split(data_args.train_split)
+    if data_args.train_max_n is not None:
+        spec = capped_n(spec, data_args.train_max_n)
+    examples = ExampleStream(spec, data_args.train_start, data_args.train_examples, cycle=True)
     train_set = BatchStream(examples, args.per_device_train_batch_size, skip_batches=consumed)
     with args.main_process_first(desc="validation set"):
         validation = list(
