@@ -3,7 +3,8 @@
 Reads MIST's records (estimator ``mist``) from ``--mist`` and the baselines' records from ``--baselines`` (records.csv
 files written by ``scripts/evaluate.py``; the same splits and examples), and prints per split and n bin: MIST's MAE
 against the better of KSG (k = 3) and the Gaussian-copula estimator, its MSE against the paper-split targets, and its
-90% coverage (target 0.85 to 0.95), each marked met or missed. Also the coverage of training and held-out families::
+90% coverage (target 0.85 to 0.95), each marked met or missed. Also the coverage of training and held-out families,
+and how often the interval contains 0 on independent data and excludes it on dependent data::
 
     python scripts/targets.py --mist results/eval_v2/records.csv --baselines results/baselines/records.csv
 """
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="also write the tables to this markdown file")
     args = parser.parse_args(argv)
 
-    from mist_hf.evaluation import held_out_table, targets_table
+    from mist_hf.evaluation import held_out_table, targets_table, zero_table
     from mist_hf.reporting import markdown, read_records
 
     records = [r for path in args.mist for r in read_records(path) if r.estimator == "mist"]
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     held = [r for r in held_out_table(records) if r["estimator"] == "mist"]
     text = f"## Targets\n\n{summary}\n\n{markdown(rows, columns)}\n## Training and held-out families (MIST)\n\n"
     text += markdown(held, ["split", "families", "count", "failed", "mae", "mse", "coverage_90"])
+    zero = [r for r in zero_table(records) if r["estimator"] == "mist"]
+    text += "\n## Zero: 90% intervals on independent (MI = 0) and dependent examples (MIST)\n\n"
+    text += markdown(zero, ["split", "independent", "contains_0", "dependent", "excludes_0", "coverage_90_dependent"])
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)

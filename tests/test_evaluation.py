@@ -20,6 +20,7 @@ from mist_hf.evaluation import (
     run_baseline,
     run_mist,
     targets_table,
+    zero_table,
 )
 from mist_hf.meta import SPLITS, generate_example
 
@@ -256,3 +257,16 @@ def test_targets_table_compares_with_the_best_baseline_and_the_paper_split_targe
     assert signs["best_baseline"] == "ksg3" and signs["mae_met"] is True
     assert signs["mse_target"] is None and signs["mse_met"] is None
     assert all(r["split"] != "other" for r in rows.values()) and len(rows) == 3
+
+
+def test_zero_table_counts_intervals_that_contain_and_exclude_zero():
+    records = [
+        rec("mist", truth=0.0, estimate=0.0, quantiles={0.05: 0.0, 0.5: 0.0, 0.95: 0.1}),
+        rec("mist", truth=0.0, estimate=0.2, quantiles={0.05: 0.1, 0.5: 0.2, 0.95: 0.3}),
+        rec("mist", truth=1.0, estimate=1.0, quantiles={0.05: 0.5, 0.5: 1.0, 0.95: 1.5}),
+        rec("mist", truth=0.3, estimate=0.1, quantiles={0.05: 0.0, 0.5: 0.1, 0.95: 0.2}),
+        rec("ksg3", truth=1.0, estimate=1.1),  # no interval: not in the table
+    ]
+    (row,) = zero_table(records)
+    assert (row["independent"], row["contains_0"]) == (2, 0.5)
+    assert (row["dependent"], row["excludes_0"], row["coverage_90_dependent"]) == (2, 0.5, 0.5)

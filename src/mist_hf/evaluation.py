@@ -284,6 +284,30 @@ def targets_table(
     return rows
 
 
+def zero_table(records: list[Record]) -> list[dict]:
+    """Whether 90% intervals contain 0, per (estimator, split), for estimators with intervals: on examples with
+    MI exactly 0, the share whose interval contains 0 (the lower end is 0); on the others, the share whose
+    interval excludes 0 and the share that holds the true MI."""
+    lo, _ = central_levels(0.9)
+    rows = []
+    for (est, split), group in _groups(records).items():
+        scored = [r for r in group if lo in r.quantiles and np.isfinite(r.estimate)]
+        if not scored:
+            continue
+        zero = [r for r in scored if r.true_mi == 0]
+        dependent = [r for r in scored if r.true_mi > 0]
+        rows.append(
+            {
+                "estimator": est, "split": split, "independent": len(zero),
+                "contains_0": float(np.mean([r.quantiles[lo] <= 0 for r in zero])) if zero else None,
+                "dependent": len(dependent),
+                "excludes_0": float(np.mean([r.quantiles[lo] > 0 for r in dependent])) if dependent else None,
+                "coverage_90_dependent": _coverage_90(dependent) if dependent else None,
+            }
+        )  # fmt: skip
+    return rows
+
+
 def coverage_table(records: list[Record]) -> list[dict]:
     """Share of examples whose true MI lies in each central interval, for estimators that give intervals, over the
     examples they estimated (``failed`` counts the others)."""
