@@ -32,7 +32,10 @@ from mist_hf.training import parse_train_args, train
 
 
 def overall_scores(rows: list) -> dict[str, float]:
-    """MAE, MSE and mean pinball loss over the levels each record has (nats), and 90% coverage, over all n."""
+    """MAE, MSE and mean pinball loss over the levels each record has (nats), and 90% coverage, over all n; failed
+    (non-finite) estimates are left out and counted."""
+    failed = sum(not np.isfinite(r.estimate) for r in rows)
+    rows = [r for r in rows if np.isfinite(r.estimate)]
     truth = np.array([r.true_mi for r in rows])
     estimate = np.array([r.estimate for r in rows])
     pinballs = [
@@ -48,6 +51,7 @@ def overall_scores(rows: list) -> dict[str, float]:
         "pinball": float(np.mean(pinballs)),
         "coverage90": float(np.mean((low <= truth) & (truth <= high))),
         "count": len(rows),
+        "failed": failed,
     }
 
 

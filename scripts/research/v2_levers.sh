@@ -8,15 +8,17 @@ MINUTES=${1:-10}; THREADS=${2:-1}; EXAMPLES=${3:-1000}; shift $(( $# > 3 ? 3 : $
 PY=${PYTHON:-python}
 COMMON=(--train_split train_v2 --validation_split validation_v2 --validation_examples 64 --train_examples 100000000
         --max_n 5000 --large_n pooled --zero_point_mass true --symmetrize canonical --logging_steps 25)
+# (a later flag wins: v2-average's --symmetrize average overrides the common canonical order)
 declare -A LEVER=(
   [v2-base]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005"
   [v2-no-classical]="--warm_start mist-mi --sign_canonical true --classical_features false --learning_rate 0.0005"
   [v2-no-signs]="--warm_start mist-mi --sign_canonical false --classical_features true --learning_rate 0.0005"
   [v2-scratch]="--sign_canonical true --classical_features true --learning_rate 0.001"
   [v2-large-scratch]="--sign_canonical true --classical_features true --learning_rate 0.001 --hidden_size 128 --num_row_layers 3"
+  [v2-average]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --symmetrize average"
   [v2-small-n]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --train_max_n 1000"
 )
-NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(v2-base v2-no-classical v2-no-signs v2-small-n v2-scratch v2-large-scratch)
+NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(v2-base v2-no-classical v2-no-signs v2-average v2-small-n v2-scratch v2-large-scratch)
 for name in "${NAMES[@]}"; do
   [ -f "runs/levers/$name.json" ] && { echo "skip $name (done)"; continue; }
   # shellcheck disable=SC2086

@@ -35,8 +35,9 @@ class MistOutput(ModelOutput):
 
     Attributes:
         loss: ``()`` scalar training loss, present only when ``labels`` are given: the pinball loss in log1p space
-            over levels drawn per sample in train mode and over ``quantile_levels`` in eval mode, or, with
-            ``config.loss="mse"``, the median's squared error in nats.
+            (with ``zero_point_mass``, on the head's log-space output, a label of 0 at ``-zero_margin``) over levels
+            drawn per sample in train mode and over ``quantile_levels`` in eval mode, or, with ``config.loss="mse"``,
+            the median's squared error in nats.
         mi: ``(B,)`` point estimate of I(X; Y) in nats: the median (the quantile at level 0.5), whatever levels
             were requested.
         quantiles: ``(B, Q)`` MI quantiles in nats at ``quantile_levels``; non-decreasing in the level, all >= 0.
