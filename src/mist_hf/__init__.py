@@ -52,7 +52,13 @@ if TYPE_CHECKING:  # what static tools see; at run time these load on first attr
     from .preprocessing import MisleadingInputWarning
 
 
+# submodules reachable as attributes of the package without importing them first (mist_hf.sklearn.*)
+_SUBMODULES = ("sklearn",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
@@ -61,7 +67,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
 
 
 register_when_ready()
