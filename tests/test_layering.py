@@ -19,8 +19,8 @@ FLOORS: dict[str, int] = {
     "data": 2, "flows": 2, "adaptation": 2,
     # 3: the datasets builder and export; the estimation API
     "builder": 3, "estimation": 3,
-    # 4: evaluation, measured symmetries and scaling with n, scikit-learn score functions, hub export
-    "evaluation": 4, "hub": 4, "symmetry": 4, "scaling": 4, "sklearn": 4,
+    # 4: evaluation, measured symmetries and scaling with n, scikit-learn score functions, wide tables, hub export
+    "evaluation": 4, "hub": 4, "symmetry": 4, "scaling": 4, "sklearn": 4, "wide": 4,
     # 5: training; benchmarks (they time training)
     "training": 5, "benchmarking": 5,
     # 6: presentation and entry points

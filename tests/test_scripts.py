@@ -62,3 +62,35 @@ def test_targets_reads_mist_and_baseline_records(tmp_path):
               "--out", str(tmp_path / "targets.md"))  # fmt: skip
     assert "mae met in 1 of 1 bins" in out and "| test_imd | 10-100 | 3 |" in out
     assert (tmp_path / "targets.md").read_text() in out + "\n"
+
+
+def test_pairwise_gives_the_same_table_with_one_and_two_processes_and_resumes(tiny_model_dir, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(80, 1))
+    table = tmp_path / "t.csv"
+    pd.DataFrame(np.c_[z + rng.normal(size=(80, 4)), rng.normal(size=(80, 2))],
+                 columns=[f"c{i}" for i in range(6)]).to_csv(table, index=False)  # fmt: skip
+    common = [str(table), "--shard-size", "4", "--model", str(tiny_model_dir)]
+    run("scripts/pairwise.py", *common, "--out", str(tmp_path / "one.parquet"))
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+              str(ROOT / "configs" / "accelerate_cpu2.yaml"), "scripts/pairwise.py"]  # fmt: skip
+    done = subprocess.run([*launch, *common, "--out", str(tmp_path / "two.parquet")], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert "2 process(es)" in done.stdout
+    one, two = pd.read_parquet(tmp_path / "one.parquet"), pd.read_parquet(tmp_path / "two.parquet")
+    assert len(one) == 15 and one.equals(two)  # 6 columns: 15 pairs, in 4 shards
+    # a killed run: one shard lost; the rerun computes only that one and writes the same table
+    (tmp_path / "one.parquet.shards" / "shard-000002.parquet").unlink()
+    (tmp_path / "one.parquet").unlink()
+    again = subprocess.run([sys.executable, "scripts/pairwise.py", *common, "--out", str(tmp_path / "one.parquet")],
+                           cwd=ROOT, env=ENV, capture_output=True, text=True, check=True)  # fmt: skip
+    assert "1 shard(s) computed, 3 already finished" in again.stderr
+    assert pd.read_parquet(tmp_path / "one.parquet").equals(one)
+    # another plan into a folder with shards is refused
+    (tmp_path / "one.parquet.shards").rename(tmp_path / "o.parquet.shards")
+    other = [sys.executable, "scripts/pairwise.py", *common, "--shard-size", "5", "--out", str(tmp_path / "o.parquet")]
+    bad = subprocess.run(other, cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert bad.returncode == 2 and "another plan" in bad.stderr
