@@ -37,13 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the row subsampling above the model's max_n")
     args = parser.parse_args(argv)
 
+    import torch
     from accelerate import PartialState
     from tqdm import tqdm
 
     from mist_hf.estimation import load_model
     from mist_hf.wide import check_plan, merge_shards, plan_pairs, run_shards, shards, table_columns
-
-    import torch
 
     # Without a GPU, cpu=True makes a torchrun launch (accelerate launch --num_processes K) one gloo group.
     state = PartialState(cpu=not torch.cuda.is_available())

@@ -94,3 +94,10 @@ def test_pairwise_gives_the_same_table_with_one_and_two_processes_and_resumes(ti
     other = [sys.executable, "scripts/pairwise.py", *common, "--shard-size", "5", "--out", str(tmp_path / "o.parquet")]
     bad = subprocess.run(other, cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert bad.returncode == 2 and "another plan" in bad.stderr
+
+
+def test_bench_pairwise_runs_at_tiny_size(tiny_model_dir, tmp_path):
+    out = run("scripts/bench_pairwise.py", "--model", str(tiny_model_dir), "--ns", "120", "--columns", "5",
+              "--processes", "1", "--repeats", "1", "--sklearn-pairs", "4", "--accuracy-columns", "5",
+              "--accuracy-n", "120", "--out", str(tmp_path))  # fmt: skip
+    assert "| mist, 1 process(es) | 120 | 10 |" in out and "| scikit-learn, the subset | 4 |" in out
