@@ -60,6 +60,9 @@ class MistConfig(PreTrainedConfig):
         classical_features (`bool`, defaults to `False`): feed the head the Gaussian-copula MI of the sample
             (from the correlation matrix of the normal scores, shrunk towards the identity, in float64), a
             statistic the attention layers cannot cheaply compute. v1 models have it off.
+        discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
+            codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
+            discrete columns are outside the prior. v1 models have it off.
         soft_rank_temperature (`float`, defaults to 0.05): temperature, in units of the column's standard
             deviation, of the smooth ranks used when gradients with respect to the inputs are needed.
         hidden_size (`int`, defaults to 64): width of the row encoder.
@@ -87,6 +90,7 @@ class MistConfig(PreTrainedConfig):
     zero_point_mass: bool = False
     zero_margin: float = 0.25
     classical_features: bool = False
+    discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
     num_row_layers: int = 2

@@ -274,6 +274,30 @@ def test_discrete_columns_warn_that_they_are_outside_the_prior():
         MisleadingInputWarning, match=r"^discrete column\(s\) x\[0\] \(2 values\): outside the training prior"
     ):
         validate_pair(x, y, min_n=10, max_dim=32)
+    # a model trained on discrete columns (v2) is not warned about them; a determined pair still is
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_pair(x, y, min_n=10, max_dim=32, discrete_in_prior=True)
+    with pytest.warns(MisleadingInputWarning, match="determine each other") as caught:
+        validate_pair(x, 1 - x, min_n=10, max_dim=32, discrete_in_prior=True)
+    assert not any("outside the training prior" in str(w.message) for w in caught)
+
+
+def test_the_estimation_api_passes_the_models_discrete_prior(tiny_model):
+    import copy
+
+    from mist_hf import estimate_mi
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, size=200)
+    y = x + rng.normal(size=200)
+    with pytest.warns(MisleadingInputWarning, match="outside the training prior"):
+        estimate_mi(x, y, tiny_model)
+    v2_like = copy.deepcopy(tiny_model)
+    v2_like.config.discrete_prior = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        estimate_mi(x, y, v2_like)
 
 
 def test_continuous_samples_give_no_warning():

@@ -279,7 +279,10 @@ def estimate_mi_batch(
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
         try:
-            xa, ya = validate_pair(x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim)
+            xa, ya = validate_pair(
+                x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
+                discrete_in_prior=mist.config.discrete_prior,
+            )  # fmt: skip
         except ValueError as err:
             if len(pairs) == 1:
                 raise

@@ -232,14 +232,16 @@ class MisleadingInputWarning(UserWarning):
     """A valid sample on which the estimate would mislead (see :func:`misleading_inputs`)."""
 
 
-def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarray, np.ndarray]:
+def validate_pair(
+    x: Any, y: Any, *, min_n: int, max_dim: int, discrete_in_prior: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Check a sample against the input envelope; returns float64 arrays ``(n, dx)``, ``(n, dy)``.
 
     The envelope (a model config's ``min_n`` and ``max_dim``): numeric and finite (see :func:`to_matrix`), equal n
     for x and y, ``n >= min_n``, at most ``max_dim`` columns a side, no constant column, no column repeated inside
     x or inside y, and no continuous column shared by x and y (I(X; Y) would be infinite). A valid sample on which
-    the estimate would mislead (an exact monotone relation, discrete columns, a discrete column in both x and y) gets
-    a :class:`MisleadingInputWarning`.
+    the estimate would mislead (an exact monotone relation, discrete columns for a model whose prior had none
+    (``discrete_in_prior`` false), a discrete column in both x and y) gets a :class:`MisleadingInputWarning`.
     """
     xa, x_cols = to_matrix(x, "x")
     ya, y_cols = to_matrix(y, "y")
@@ -261,7 +263,7 @@ def validate_pair(x: Any, y: Any, *, min_n: int, max_dim: int) -> tuple[np.ndarr
     shared = _equal_columns(xa, x_cols, ya, y_cols, same=False, continuous_only=True)
     if shared:
         raise ValueError(f"x and y share column(s), so I(X; Y) is infinite: {shared}")
-    for reason in misleading_inputs(xa, ya, x_cols, y_cols):
+    for reason in misleading_inputs(xa, ya, x_cols, y_cols, discrete_in_prior=discrete_in_prior):
         warnings.warn(reason, MisleadingInputWarning, stacklevel=2)
     return xa, ya
 
@@ -270,7 +272,9 @@ FEW_VALUES = 10
 """A column with at most this many distinct values is treated as discrete by :func:`misleading_inputs`."""
 
 
-def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols: list[str]) -> list[str]:
+def misleading_inputs(
+    xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols: list[str], *, discrete_in_prior: bool = False
+) -> list[str]:
     """Reasons an estimate on this valid sample would mislead, each a sentence for a warning (empty: none).
 
     - A column of x and one of y in an exact monotone relation (identical or reversed ranks): Y determines that
@@ -279,6 +283,7 @@ def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols:
     - Columns with few distinct values (at most :data:`FEW_VALUES`): the model reads them through tied ranks as if
       continuous, and v1 was trained on continuous data and on integer-plus-noise data only, so estimates on
       discrete columns can be far off (binary y = x gives about 1.8 nats, above the largest possible ln 2 = 0.69).
+      Not reported with ``discrete_in_prior`` (a model trained on discrete columns, as v2 is).
     """
     reasons = []
     x_ranks = [_average_ranks(c) for c in xa.T]
@@ -310,7 +315,7 @@ def misleading_inputs(xa: np.ndarray, ya: np.ndarray, x_cols: list[str], y_cols:
         for name, col in zip(cols, arr.T, strict=True)
         if (k := len(np.unique(col))) <= FEW_VALUES
     ]
-    if few:
+    if few and not discrete_in_prior:
         reasons.append(
             f"discrete column(s) {', '.join(few)}: outside the training prior of this model (continuous data, and "
             "integer-plus-noise data), so the estimate can be far off; for example binary y = x gives about 1.8 nats, "
