@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     report = symmetry_deviations([(e.x, e.y) for e in examples], args.model, seed=args.seed)
     rows = [{"symmetry": name, **values} for name, values in report.items()]
-    table = markdown(rows, ["symmetry", "max", "p99", "mean", "max_interval", "count"])
+    table = markdown(rows, ["symmetry", "max", "p99", "mean", "max_interval", "count", "refused"])
     args.out.mkdir(parents=True, exist_ok=True)
     command = f"python scripts/measure_symmetries.py {' '.join(argv if argv is not None else sys.argv[1:])}"
     text = f"Model: `{args.model or 'mist-mi'}`, split `{args.split}`, {len(examples)} examples. "

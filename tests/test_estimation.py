@@ -354,3 +354,15 @@ def test_pooled_intervals_narrow_with_n_without_a_jump_at_max_n(pooled_model, sh
     with pytest.warns(UserWarning, match="reads 3,200 of the 4,000 rows"):
         big = estimate_mi(x, y, pooled_model)  # 40 subsamples needed, capped at 32: disjoint ones
     assert big.rows_used == 3200 and big.subsamples == 32
+
+
+def test_refused_none_keeps_the_others(tiny_model):
+    x, y = data(n=120)
+    bad = (np.ones((120, 1)), y)  # a constant column
+    with pytest.raises(ValueError, match="pair 1: x has constant column"):
+        estimate_mi_batch([(x, y), bad, (x, y)], tiny_model)
+    out = estimate_mi_batch([(x, y), bad, (x, y)], tiny_model, refused="none")
+    assert out[1] is None and out[0] == out[2] == estimate_mi(x, y, tiny_model)
+    assert estimate_mi_batch([bad], tiny_model, refused="none") == [None]
+    with pytest.raises(ValueError, match="refused must be"):
+        estimate_mi_batch([(x, y)], tiny_model, refused="skip")

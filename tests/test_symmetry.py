@@ -52,3 +52,10 @@ def test_a_v2_model_is_invariant_and_a_v1_style_model_is_not_under_decreasing_ma
 def test_unknown_symmetry_raises():
     with pytest.raises(ValueError, match="unknown symmetry"):
         symmetry_deviations(pairs(1), model(), symmetries=["reflection"])
+
+
+def test_refused_samples_are_left_out_and_counted():
+    good = pairs(2)
+    constant = (np.ones((120, 2)), good[0][1])
+    report = symmetry_deviations([*good, constant], model(sign_canonical=True), symmetries=["row order"])
+    assert report["row order"]["count"] == 2 and report["row order"]["refused"] == 1

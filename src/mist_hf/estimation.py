@@ -262,14 +262,18 @@ def estimate_mi_batch(
     batch_size: int = 24,
     names: Sequence[str] | None = None,
     progress: bool | None = None,
-) -> list[MIEstimate]:
+    refused: str = "raise",
+) -> list[MIEstimate | None]:
     """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
 
     Arguments as in :func:`estimate_mi`; ``names`` labels the pairs in error messages (default: their positions);
     ``progress`` shows a progress bar (default: for long runs, when stderr is a terminal).
     Returns one :class:`MIEstimate` per pair, in order. A pair outside the input envelope raises ``ValueError`` naming
-    the pair.
+    the pair; with ``refused="none"`` it gets ``None`` in the list instead, and the others are still estimated (for
+    sweeps over many samples, where one constant column should not stop the run).
     """
+    if refused not in ("raise", "none"):
+        raise ValueError(f"refused must be 'raise' or 'none', got {refused!r}")
     if unit not in ("nats", "bits"):
         raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
     if max_subsamples < 1:
@@ -284,6 +288,10 @@ def estimate_mi_batch(
                 discrete_in_prior=mist.config.discrete_prior,
             )  # fmt: skip
         except ValueError as err:
+            if refused == "none":
+                shapes.append(None)
+                counts.append(None)
+                continue
             if len(pairs) == 1:
                 raise
             raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
@@ -302,12 +310,16 @@ def estimate_mi_batch(
         shapes.append((xa.shape[0], xa.shape[1], ya.shape[1]))
         counts.append((len(parts), used))
     if not items:
-        return []
+        return [None] * len(shapes)
     quantiles = _run(mist, items, levels, batch_size, progress)
     owner_arr = np.asarray(owner)
     scale = 1.0 / NATS_PER_BIT if unit == "bits" else 1.0
-    results = []
-    for p, (n, dx, dy) in enumerate(shapes):
+    results: list[MIEstimate | None] = []
+    for p, shape in enumerate(shapes):
+        if shape is None:
+            results.append(None)
+            continue
+        n, dx, dy = shape
         pooled = mist.config.large_n == "pooled"
         q = _pool_quantiles(quantiles[owner_arr == p], levels, mist.config.max_n, counts[p][1], pooled) * scale
         results.append(

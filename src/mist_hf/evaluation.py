@@ -134,17 +134,8 @@ def run_mist(
 
 
 def _estimate_each(estimate_batch, pairs: list, model) -> list:
-    """The batch's estimates; if the batch is refused, each pair on its own, ``None`` for those refused."""
-    try:
-        return estimate_batch(pairs, model, quantile_levels=INTERVAL_LEVELS)
-    except ValueError:
-        out = []
-        for pair in pairs:
-            try:
-                out += estimate_batch([pair], model, quantile_levels=INTERVAL_LEVELS)
-            except ValueError:
-                out.append(None)
-        return out
+    """The batch's estimates, ``None`` for the pairs the estimator refuses."""
+    return estimate_batch(pairs, model, quantile_levels=INTERVAL_LEVELS, refused="none")
 
 
 def _record(name: str, split: str, ex: Example, estimate: float, seconds: float, quantiles: dict) -> Record:

@@ -73,7 +73,8 @@ def symmetry_deviations(
 
     Returns:
         For each symmetry: ``max`` and ``mean`` of the absolute change of the point estimate, ``max_interval`` the
-        largest change of either interval end, ``p99`` the 99th percentile of the point change, and ``count``.
+        largest change of either interval end, ``p99`` the 99th percentile of the point change, ``count`` (samples
+        compared) and ``refused`` (samples the estimator refused, as given or transformed: left out).
 
     Raises:
         ValueError: for an unknown symmetry name.
@@ -83,19 +84,21 @@ def symmetry_deviations(
     if unknown:
         raise ValueError(f"unknown symmetr{'y' if len(unknown) == 1 else 'ies'} {unknown}; known: {list(SYMMETRIES)}")
     pairs = [(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)) for x, y in pairs]
-    base = estimate_mi_batch(pairs, model)
+    base = estimate_mi_batch(pairs, model, refused="none")
     rng = np.random.default_rng(seed)
     report = {}
     for name in names:
-        moved = estimate_mi_batch([SYMMETRIES[name](x, y, rng) for x, y in pairs], model)
-        point = np.array([abs(a.mi - b.mi) for a, b in zip(base, moved, strict=True)])
-        ends = np.array([np.abs(np.subtract(a.interval, b.interval)).max() for a, b in zip(base, moved, strict=True)])
+        moved = estimate_mi_batch([SYMMETRIES[name](x, y, rng) for x, y in pairs], model, refused="none")
+        both = [(a, b) for a, b in zip(base, moved, strict=True) if a is not None and b is not None]
+        point = np.array([abs(a.mi - b.mi) for a, b in both])
+        ends = np.array([np.abs(np.subtract(a.interval, b.interval)).max() for a, b in both])
         report[name] = {
             "max": float(point.max(initial=0.0)),
             "mean": float(point.mean()) if point.size else 0.0,
             "p99": float(np.quantile(point, 0.99)) if point.size else 0.0,
             "max_interval": float(ends.max(initial=0.0)),
             "count": int(point.size),
+            "refused": len(pairs) - int(point.size),
         }
     return report
 

@@ -198,21 +198,15 @@ def estimate_shard(
         items.append((xa[keep], ya[keep]))
         ns.append(int(keep.sum()))
     names = [f"{p.x_name} and {p.y_name}" for p in pairs]
-    refused = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # per-pair warnings would flood a wide run; refusals are reported below
-        try:
-            estimates = estimate_mi_batch(items, model, seed=seed, batch_size=batch_size, progress=False)
-        except ValueError:  # some pair is outside the envelope: estimate one by one, NaN for those that fail
-            estimates = []
-            for item, name in zip(items, names, strict=True):
-                try:
-                    estimates.append(estimate_mi_batch([item], model, seed=seed, progress=False)[0])
-                except ValueError as err:
-                    refused.append(f"{name}: {err}")
-                    estimates.append(None)
-    for reason in refused:
-        warnings.warn(f"{reason}; written as NaN", stacklevel=2)
+        estimates = estimate_mi_batch(items, model, seed=seed, batch_size=batch_size, progress=False, refused="none")
+    for item, name, estimate in zip(items, names, estimates, strict=True):
+        if estimate is None:  # say why: validating the one pair again raises the reason
+            try:
+                estimate_mi_batch([item], model, seed=seed, progress=False)
+            except ValueError as err:
+                warnings.warn(f"{name}: {err}; written as NaN", stacklevel=2)
     nan = float("nan")
     return {
         "x": [p.x_name for p in pairs],
