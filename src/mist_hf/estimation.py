@@ -280,6 +280,7 @@ def estimate_mi_batch(
         raise ValueError(f"max_subsamples must be >= 1, got {max_subsamples}")
     mist = _resolve_model(model)
     levels, lo, hi = _levels(confidence, quantile_levels)
+    pooled = mist.config.large_n == "pooled"
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
         try:
@@ -295,7 +296,6 @@ def estimate_mi_batch(
             if len(pairs) == 1:
                 raise
             raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
-        pooled = mist.config.large_n == "pooled"
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed, pooled)
         used = len(np.unique(np.concatenate(parts))) if len(parts) > 1 else len(parts[0])
         if used < xa.shape[0]:
@@ -320,7 +320,6 @@ def estimate_mi_batch(
             results.append(None)
             continue
         n, dx, dy = shape
-        pooled = mist.config.large_n == "pooled"
         q = _pool_quantiles(quantiles[owner_arr == p], levels, mist.config.max_n, counts[p][1], pooled) * scale
         results.append(
             MIEstimate(
