@@ -45,7 +45,9 @@ def write_table(path: Path, n: int, columns: int, seed: int):
     return table, mi, names
 
 
-def run_pairwise(table: Path, out: Path, processes: int, model: str | None) -> tuple[float, float]:
+def run_pairwise(
+    table: Path, out: Path, processes: int, model: str | None, batch_size: int | None = None
+) -> tuple[float, float]:
     """(wall seconds of the whole command, seconds the script reports for the estimates)."""
     command = [sys.executable, "scripts/pairwise.py"]
     if processes > 1:
@@ -53,6 +55,7 @@ def run_pairwise(table: Path, out: Path, processes: int, model: str | None) -> t
                    str(ROOT / "configs" / "accelerate_cpu2.yaml"), "--num_processes", str(processes),
                    "scripts/pairwise.py"]  # fmt: skip
     command += [str(table), "--out", str(out)] + (["--model", model] if model else [])
+    command += ["--batch-size", str(batch_size)] if batch_size else []
     began = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - began
@@ -83,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sklearn-pairs", type=int, default=200)
     parser.add_argument("--accuracy-columns", type=int, default=200)
     parser.add_argument("--accuracy-n", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=None, help="pairwise.py's --batch-size (a GPU wants more)")
     parser.add_argument("--out", type=Path, default=Path("results/pairwise_bench"))
     args = parser.parse_args(argv)
 
@@ -99,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             table, _, _ = write_table(tmp / f"speed_{n}.parquet", n, args.columns, seed=n)
             count = args.columns * (args.columns - 1) // 2
             for k in args.processes:
-                runs = [run_pairwise(tmp / f"speed_{n}.parquet", tmp / f"out_{n}_{k}_{r}.parquet", k, args.model)
-                        for r in range(args.repeats)]  # fmt: skip
+                runs = [run_pairwise(tmp / f"speed_{n}.parquet", tmp / f"out_{n}_{k}_{r}.parquet", k, args.model,
+                                     args.batch_size) for r in range(args.repeats)]  # fmt: skip
                 wall, inner = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
                 speed.append({"estimator": f"mist, {k} process(es)", "n": n, "pairs": count,
                               "pairs_per_s": count / inner, "pairs_per_s_with_startup": count / wall})  # fmt: skip
@@ -109,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             speed.append({"estimator": "scikit-learn mutual_info_regression, 1 process", "n": n, "pairs": len(pairs),
                           "pairs_per_s": len(pairs) / seconds, "pairs_per_s_with_startup": None})  # fmt: skip
         table, truth, names = write_table(tmp / "accuracy.parquet", args.accuracy_n, args.accuracy_columns, seed=7)
-        run_pairwise(tmp / "accuracy.parquet", tmp / "accuracy_out.parquet", max(args.processes), args.model)
+        run_pairwise(
+            tmp / "accuracy.parquet", tmp / "accuracy_out.parquet", max(args.processes), args.model, args.batch_size
+        )
         ours = pd.read_parquet(tmp / "accuracy_out.parquet")
         index = {name: j for j, name in enumerate(names)}
         i = ours["x"].map(index).to_numpy()

@@ -49,6 +49,13 @@ class DataArguments:
         default=None, metadata={"help": "where to save the best model (default: output_dir/final)"}
     )
     max_minutes: float | None = field(default=None, metadata={"help": "stop (with a checkpoint) after this wall time"})
+    fit_schedule_to_time: bool = field(
+        default=False,
+        metadata={
+            "help": "with max_minutes: measure the speed, then end the learning-rate schedule at the last step "
+            "the time allows (for a one-off run on a machine of unknown speed)"
+        },
+    )
 
 
 @dataclass

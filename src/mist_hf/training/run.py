@@ -152,7 +152,12 @@ def warm_start(model: MistModel, folder: str | Path) -> dict[str, str]:
 
 
 def _trainer(
-    model: MistModel, args: TrainingArguments, train_set: BatchStream, validation: list, minutes
+    model: MistModel,
+    args: TrainingArguments,
+    train_set: BatchStream,
+    validation: list,
+    minutes: float | None,
+    fit_schedule: bool = False,
 ) -> MistTrainer:
     return MistTrainer(
         model=model,
@@ -162,7 +167,7 @@ def _trainer(
         eval_dataset=validation,
         compute_metrics=quantile_metrics(list(model.config.quantile_levels)),
         preprocess_logits_for_metrics=preprocess_logits,
-        callbacks=[TimeLimit(minutes)] if minutes is not None else None,
+        callbacks=[TimeLimit(minutes, fit_schedule)] if minutes is not None else None,
     )
 
 
@@ -193,7 +198,7 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
         validation = list(
             ExampleStream(data_args.validation_split, 0, data_args.validation_examples, rank=0, world_size=1)
         )
-    trainer = _trainer(model, args, train_set, validation, data_args.max_minutes)
+    trainer = _trainer(model, args, train_set, validation, data_args.max_minutes, data_args.fit_schedule_to_time)
     if last:
         print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
     trainer.train(resume_from_checkpoint=last)
