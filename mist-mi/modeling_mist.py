@@ -288,21 +288,63 @@ def sort_columns(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Canonical column order: inside X and inside Y, columns by decreasing dependence on the other side.
 
-    A column's key is its largest absolute correlation (of normal scores, over the real rows) with a column of the
-    other side; padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted
-    matrix, except between columns whose keys tie exactly. Returns the reordered ``z`` ``(B, n, C)`` and masks.
+    Columns are ordered by a sequence of keys, each computed in float64 from the normal scores over the real rows and
+    rounded to 1e-6 (so that rounding noise, which depends on where a column sits, cannot reorder them); a later key
+    only decides between columns that tie on the earlier ones. The keys, for a column u of one side and the columns
+    v of the other: ``max_v |corr(u, v)|``, ``sum_v corr(u, v)^2``, ``sum_w corr(u, w)^2`` over the other columns w of
+    its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the last two tell
+apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by negating any column,
+so the order is too.
+    Padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted matrix, except
+    between columns that tie on every key. Returns the reordered ``z`` ``(B, n, C)`` and masks.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]
-    n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1)
-    cross = (z[:, :, :dx].transpose(1, 2) @ z[:, :, dx:]).abs() / n_valid  # (B, dx, dy)
-    key_x = cross.masked_fill(~y_mask.unsqueeze(1), -1).amax(2).masked_fill(~x_mask, -2).detach()
-    key_y = cross.masked_fill(~x_mask.unsqueeze(2), -1).amax(1).masked_fill(~y_mask, -2).detach()
-    order_x = torch.sort(key_x, dim=1, descending=True, stable=True).indices  # (B, dx)
-    order_y = torch.sort(key_y, dim=1, descending=True, stable=True).indices + dx
+    rows = row_mask.to(torch.float64).unsqueeze(-1)  # (B, n, 1)
+    zd = z.detach().to(torch.float64) * rows
+    n_valid = rows.sum(1, keepdim=True).clamp(min=1)  # (B, 1, 1)
+    zx, zy = zd[:, :, :dx], zd[:, :, dx:]
+    cross = (zx.transpose(1, 2) @ zy) / n_valid  # (B, dx, dy); 0 at padded columns
+    within_x = (zx.transpose(1, 2) @ zx) / n_valid  # (B, dx, dx)
+    within_y = (zy.transpose(1, 2) @ zy) / n_valid
+    sq_x, sq_y = (zx * zx).sum(-1, keepdim=True), (zy * zy).sum(-1, keepdim=True)  # (B, n, 1)
+    skew = ((zd * zd).transpose(1, 2) @ zd / n_valid).abs()  # (B, C, C): |mean(u^2 w)|
+    skew = skew.sum(2) - skew.diagonal(dim1=1, dim2=2)  # (B, C)
+
+    def own(within: torch.Tensor) -> torch.Tensor:  # sum over the other columns of the side of corr^2
+        return (within * within).sum(2) - within.diagonal(dim1=1, dim2=2) ** 2
+
+    keys_x = [
+        cross.abs().masked_fill(~y_mask.unsqueeze(1), -1).amax(2),
+        (cross * cross).sum(2),
+        own(within_x),
+        (zx * zx * sq_y).sum(1) / n_valid[:, 0],
+        skew[:, :dx],
+    ]
+    keys_y = [
+        cross.abs().masked_fill(~x_mask.unsqueeze(2), -1).amax(1),
+        (cross * cross).sum(1),
+        own(within_y),
+        (zy * zy * sq_x).sum(1) / n_valid[:, 0],
+        skew[:, dx:],
+    ]
+    order_x = _lexicographic_order(keys_x, x_mask)  # (B, dx)
+    order_y = _lexicographic_order(keys_y, y_mask) + dx
     order = torch.cat([order_x, order_y], 1)
     z = torch.gather(z, 2, order.unsqueeze(1).expand(b, n, c))
     return z, torch.gather(x_mask, 1, order_x), torch.gather(y_mask, 1, order_y - dx)
+
+
+def _lexicographic_order(keys: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+    """``(B, d)`` column order by decreasing ``keys`` (each ``(B, d)``, the first most significant), each rounded to
+    1e-6; real columns (``mask`` True) first. Stable sorts from the least significant key up."""
+    keys = [torch.round(k * 1e6) for k in keys]
+    keys[0] = keys[0].masked_fill(~mask, -torch.inf)  # padded columns last
+    order = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
+    for key in reversed(keys):
+        step = torch.sort(torch.gather(key, 1, order), dim=1, descending=True, stable=True).indices
+        order = torch.gather(order, 1, step)
+    return order
 
 
 def canonical_signs(

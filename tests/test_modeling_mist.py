@@ -87,6 +87,20 @@ def test_sort_columns_puts_the_dependent_columns_first():
     assert torch.equal(out[0, :, 0], z[0, :, 2])
 
 
+def test_column_order_survives_ties_of_the_first_key():
+    # x1 = y1 and x2 = y2 exactly: both X columns have largest |corr| 1 (and equal second and third keys), so only
+    # the last key, mean(u^2 * sum_v v^2), tells them apart. A model must not see which of them the user put first.
+    g = torch.Generator().manual_seed(3)
+    y = torch.randn(1, 12, 2, generator=g)
+    y[..., 1] = y[..., 1] ** 3 + 0.8 * y[..., 0] * y[..., 1].abs()  # unequal spreads of y^2 across rows
+    x = y.clone()
+    model = make(sort_columns=True)
+    ref = model(x, y).quantiles
+    torch.testing.assert_close(model(x[:, :, [1, 0]], y).quantiles, ref, rtol=0, atol=1e-6)
+    torch.testing.assert_close(model(x, y[:, :, [1, 0]]).quantiles, ref, rtol=0, atol=1e-6)
+    assert not torch.allclose(make(sort_columns=False)(x[:, :, [1, 0]], y).quantiles, ref, atol=1e-5)
+
+
 @pytest.mark.parametrize("symmetrize", SYMMETRIZE)
 def test_padding_only_through_masks(symmetrize):
     model = make(symmetrize=symmetrize)

@@ -17,7 +17,6 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from .builder import examples_to_table
 from .configuration_mist import MistConfig
 from .data import BatchStream, ExampleStream
 from .meta import PAPER_TRAIN_FAMILIES, SPLITS, SplitSpec, generate_example
@@ -195,6 +194,7 @@ def generation_report(count: int, repeats: int) -> str:
             pass
 
     def packed(lo: int, hi: int) -> None:
+        from .builder import examples_to_table  # needs datasets; this module does not otherwise
         for s in range(lo, hi, 256):
             examples_to_table([generate_example(train, i) for i in range(s, min(s + 256, hi))])
 

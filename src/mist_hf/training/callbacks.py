@@ -13,7 +13,7 @@ class TimeLimit(TrainerCallback):
     """Stops training after ``minutes`` of wall time, evaluating and saving a checkpoint first.
 
     With ``fit_schedule``, the learning-rate schedule is fitted to the time instead of to ``max_steps``: once
-    ``measure_fraction`` of the time has passed, the steps per second so far (evaluations included) give the number
+    ``measure_fraction`` of the time has passed, the steps per second over its second half (evaluations included) give the number
     of steps the whole budget allows, with a margin of ``1 - margin``; the schedule's horizon is set to that step and
     training stops there (or at the time limit, whichever comes first). This is for a one-off run on a borrowed
     machine whose speed is not known in advance, so that the run still ends with a fully decayed learning rate. It
@@ -22,7 +22,7 @@ class TimeLimit(TrainerCallback):
     """
 
     def __init__(
-        self, minutes: float, fit_schedule: bool = False, measure_fraction: float = 0.15, margin: float = 0.05
+        self, minutes: float, fit_schedule: bool = False, measure_fraction: float = 0.3, margin: float = 0.05
     ) -> None:
         self.seconds = 60 * minutes
         self.fit_schedule, self.measure_fraction, self.margin = fit_schedule, measure_fraction, margin
@@ -38,7 +38,7 @@ class TimeLimit(TrainerCallback):
             return control
         now = time.monotonic()
         elapsed = now - self.started
-        if self.fit_schedule and self.first_step is None:
+        if self.fit_schedule and self.first_step is None and elapsed > self.measure_fraction * self.seconds / 2:
             self.first_step = (now, state.global_step)  # start-up (workers filling their pools) is not a rate
         elif self.fit_schedule and self.target_step is None and elapsed > self.measure_fraction * self.seconds:
             rate = (state.global_step - self.first_step[1]) / (now - self.first_step[0])
