@@ -195,6 +195,7 @@ def generation_report(count: int, repeats: int) -> str:
 
     def packed(lo: int, hi: int) -> None:
         from .builder import examples_to_table  # needs datasets; this module does not otherwise
+
         for s in range(lo, hi, 256):
             examples_to_table([generate_example(train, i) for i in range(s, min(s + 256, hi))])
 

@@ -13,12 +13,13 @@ class TimeLimit(TrainerCallback):
     """Stops training after ``minutes`` of wall time, evaluating and saving a checkpoint first.
 
     With ``fit_schedule``, the learning-rate schedule is fitted to the time instead of to ``max_steps``: once
-    ``measure_fraction`` of the time has passed, the steps per second over its second half (evaluations included) give the number
-    of steps the whole budget allows, with a margin of ``1 - margin``; the schedule's horizon is set to that step and
-    training stops there (or at the time limit, whichever comes first). This is for a one-off run on a borrowed
-    machine whose speed is not known in advance, so that the run still ends with a fully decayed learning rate. It
-    needs a schedule that transformers builds from ``num_training_steps`` (linear, cosine, polynomial, ...); with
-    another one it warns and only the time limit applies.
+    ``measure_fraction`` of the time has passed, the steps per second over its second half (evaluations included)
+    give the number of steps the whole budget allows, with a margin of ``1 - margin``; the schedule's horizon is set
+    to that step and training stops there (or at the time limit, whichever comes first). This is for a one-off run
+    on a borrowed machine whose speed is not known in advance, so that the run still ends with a fully decayed
+    learning rate. Speed that keeps rising after the measurement (workers still filling their pools) ends the run
+    early rather than late. It needs a schedule that transformers builds from ``num_training_steps`` (linear,
+    cosine, polynomial, ...); with another one it warns and only the time limit applies.
     """
 
     def __init__(
