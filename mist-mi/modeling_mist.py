@@ -288,15 +288,15 @@ def sort_columns(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Canonical column order: inside X and inside Y, columns by decreasing dependence on the other side.
 
-    Columns are ordered by a sequence of keys, each computed in float64 from the normal scores over the real rows and
-    rounded to 1e-6 (so that rounding noise, which depends on where a column sits, cannot reorder them); a later key
-    only decides between columns that tie on the earlier ones. The keys, for a column u of one side and the columns
-    v of the other: ``max_v |corr(u, v)|``, ``sum_v corr(u, v)^2``, ``sum_w corr(u, w)^2`` over the other columns w of
-    its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the last two tell
-apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by negating any column,
-so the order is too.
-    Padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted matrix, except
-    between columns that tie on every key. Returns the reordered ``z`` ``(B, n, C)`` and masks.
+        Columns are ordered by a sequence of keys, each computed in float64 from the normal scores over the real rows and
+        rounded to 1e-6 (so that rounding noise, which depends on where a column sits, cannot reorder them); a later key
+        only decides between columns that tie on the earlier ones. The keys, for a column u of one side and the columns
+        v of the other: ``max_v |corr(u, v)|``, ``sum_v corr(u, v)^2``, ``sum_w corr(u, w)^2`` over the other columns w of
+        its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the last two tell
+    apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by negating any column,
+    so the order is too.
+        Padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted matrix, except
+        between columns that tie on every key. Returns the reordered ``z`` ``(B, n, C)`` and masks.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]
