@@ -288,15 +288,15 @@ def sort_columns(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Canonical column order: inside X and inside Y, columns by decreasing dependence on the other side.
 
-        Columns are ordered by a sequence of keys, each computed in float64 from the normal scores over the real rows and
-        rounded to 1e-6 (so that rounding noise, which depends on where a column sits, cannot reorder them); a later key
-        only decides between columns that tie on the earlier ones. The keys, for a column u of one side and the columns
-        v of the other: ``max_v |corr(u, v)|``, ``sum_v corr(u, v)^2``, ``sum_w corr(u, w)^2`` over the other columns w of
-        its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the last two tell
-    apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by negating any column,
-    so the order is too.
-        Padded columns go last. Any permutation of the columns inside X or inside Y gives the same sorted matrix, except
-        between columns that tie on every key. Returns the reordered ``z`` ``(B, n, C)`` and masks.
+    Columns are ordered by a sequence of keys, each computed in float64 from the normal scores over the real rows
+    and rounded to 1e-6 (so that rounding noise, which depends on where a column sits, cannot reorder them); a later
+    key only decides between columns that tie on the earlier ones. The keys, for a column u of one side and the
+    columns v of the other: ``max_v |corr(u, v)|``, ``sum_v corr(u, v)^2``, ``sum_w corr(u, w)^2`` over the other
+    columns w of its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the
+    last two tell apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by
+    negating any column, so the order is too. Padded columns go last. Any permutation of the columns inside X or
+    inside Y gives the same sorted matrix, except between columns that tie on every key. Returns the reordered ``z``
+    ``(B, n, C)`` and masks.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]
@@ -359,18 +359,21 @@ def canonical_signs(
     correlated; the run with the larger objective is kept (swapping X and Y swaps the two runs). Negating columns
     negates the matching rows or columns of C and so the matching signs, up to negating all of them at once, which
     the last rule removes: all signs flip together when ``t = sum_i a_i^2 b_i + a_i b_i^2 < 0`` (a, b the row sums of
-    the signed X and Y scores), an odd statistic. Exact except where a statistic is exactly 0 or there is an exact
-    tie (of the largest entry, or of the two runs' objectives). Signs carry no gradient.
+    the signed X and Y scores), an odd statistic. The statistics are computed in float64 and rounded to 1e-9 before
+    each decision. Exact except where a statistic is within 1e-9 of 0 or there is a tie to 1e-9 (of the largest
+    entry, or of the two runs' objectives). Signs carry no gradient.
     """
     b = z.shape[0]
     dx = x_mask.shape[1]
-    zd = z.detach()
-    n_valid = row_mask.sum(1).clamp(min=1).to(z.dtype).view(b, 1, 1)
-    cross = zd[:, :, :dx].transpose(1, 2) @ zd[:, :, dx:] / n_valid  # (B, dx, dy); 0 at padded columns
+    # Decisions are made in float64 on statistics rounded to 1e-9, so that summation order (row order) and the last
+    # bit of a negated normal score cannot flip them.
+    zd = z.detach().to(torch.float64)
+    n_valid = row_mask.sum(1).clamp(min=1).to(torch.float64).view(b, 1, 1)
+    cross = _rounded(zd[:, :, :dx].transpose(1, 2) @ zd[:, :, dx:] / n_valid)  # (B, dx, dy); 0 at padded columns
     dy = cross.shape[2]
 
     def sgn(v: torch.Tensor) -> torch.Tensor:
-        return torch.where(v >= 0, 1.0, -1.0).to(z.dtype)
+        return torch.where(v >= 0, 1.0, -1.0).to(torch.float64)
 
     def x_from(s_y: torch.Tensor) -> torch.Tensor:
         return sgn((cross @ s_y.unsqueeze(-1))[..., 0])
@@ -387,14 +390,19 @@ def canonical_signs(
         s_y = y_from(s_x)
         s_y2 = y_from(s_x2)
         s_x2 = x_from(s_y2)
-    gain = (s_x.unsqueeze(1) @ cross @ s_y.unsqueeze(-1)).view(b)
-    gain2 = (s_x2.unsqueeze(1) @ cross @ s_y2.unsqueeze(-1)).view(b)
+    gain = _rounded((s_x.unsqueeze(1) @ cross @ s_y.unsqueeze(-1)).view(b))
+    gain2 = _rounded((s_x2.unsqueeze(1) @ cross @ s_y2.unsqueeze(-1)).view(b))
     second = (gain2 > gain).view(b, 1)
     signs = torch.cat([torch.where(second, s_x2, s_x), torch.where(second, s_y2, s_y)], 1).unsqueeze(1)  # (B, 1, C)
     signed = zd * signs
     a, c = signed[:, :, :dx].sum(-1), signed[:, :, dx:].sum(-1)  # (B, n); padding is 0
-    t = (a * a * c + a * c * c).sum(1)
-    return z * (signs * sgn(t).view(b, 1, 1))
+    t = _rounded((a * a * c + a * c * c).sum(1) / n_valid.view(b))
+    return z * (signs * sgn(t).view(b, 1, 1)).to(z.dtype)
+
+
+def _rounded(v: torch.Tensor) -> torch.Tensor:
+    """``v`` (float64) rounded to 1e-9: statistics that decide a discrete choice, made deaf to rounding noise."""
+    return torch.round(v * 1e9) / 1e9
 
 
 def gaussian_copula_mi(
@@ -431,13 +439,15 @@ def gaussian_copula_mi(
 def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
     """``(B,)`` bool: read Y first. The side with more columns comes first; with equal dims, the sign of
     ``t = mean_i s_x^2 s_y - s_x s_y^2`` (row sums s of normal scores) decides. Swapping X and Y flips both rules,
-    so the canonical order, and the output, do not depend on which side was called X (except when t = 0 exactly).
+    so the canonical order, and the output, do not depend on which side was called X (except when t rounds to 0 at
+    1e-9; t is computed in float64).
     """
     dx = x_mask.shape[1]
-    rows = row_mask.to(z.dtype)
-    sx = (z[:, :, :dx] * x_mask.unsqueeze(1)).sum(-1)  # (B, n)
-    sy = (z[:, :, dx:] * y_mask.unsqueeze(1)).sum(-1)
-    t = ((sx * sx * sy - sx * sy * sy) * rows).sum(1)
+    rows = row_mask.to(torch.float64)
+    zd = z.detach().to(torch.float64)
+    sx = (zd[:, :, :dx] * x_mask.unsqueeze(1)).sum(-1)  # (B, n)
+    sy = (zd[:, :, dx:] * y_mask.unsqueeze(1)).sum(-1)
+    t = _rounded(((sx * sx * sy - sx * sy * sy) * rows).sum(1) / rows.sum(1).clamp(min=1))  # float64, see _rounded
     nx, ny = x_mask.sum(1), y_mask.sum(1)
     return (ny > nx) | ((ny == nx) & (t < 0))
 
