@@ -96,8 +96,9 @@ class MistModel(MistPreTrainedModel):
         dh = config.hidden_size
         self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
         self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-        # + log n and the two dims (and the Gaussian-copula MI)
-        self.head = MonotoneQuantileHead(dh + 3 + int(config.classical_features), config.num_basis)
+        # + log n and the two dims (and the Gaussian-copula MI, and the nearest-neighbour MI)
+        extra = int(config.classical_features) + int(config.knn_feature)
+        self.head = MonotoneQuantileHead(dh + 3 + extra, config.num_basis)
         self.post_init()
 
     def forward(
@@ -228,6 +229,9 @@ class MistModel(MistPreTrainedModel):
         if self.config.classical_features:
             gaussian = torch.log1p(gaussian_copula_mi(z, row_mask, x_mask, y_mask)).to(z.dtype)  # (B,)
             parts.append(gaussian.view(1, b, 1).expand(pooled.shape[0], b, 1))
+        if self.config.knn_feature:
+            knn = torch.asinh(knn_mi(z, row_mask, x_mask, y_mask, self.config.knn_rows)).to(z.dtype)  # (B,)
+            parts.append(knn.view(1, b, 1).expand(pooled.shape[0], b, 1))
         return torch.cat(parts, -1)
 
     def _pad_sides(self, z, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -436,6 +440,66 @@ def gaussian_copula_mi(
     return (0.5 * (logdet_x + logdet_y - logdet)).clamp(min=0)
 
 
+KNN_K = 3
+"""Neighbours of the nearest-neighbour feature (KSG's k)."""
+
+
+def knn_mi(
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, rows: int = 256
+) -> torch.Tensor:
+    """``(B,)`` KSG estimate of I(X; Y) in nats (Kraskov et al.'s first estimator, max-norm, k = :data:`KNN_K`) from
+    normal scores ``z`` ``(B, n, C)``, in float64, on at most ``rows`` real rows.
+
+    A larger sample gives up the rows with the smallest :func:`row_hash` keys, a pseudo-random choice that depends
+    only on the rows' ranks, so that it is the same under row and column permutations, negated columns, increasing
+    maps and swapping X and Y. Distances are rounded to 1e-9 so that the last bit of a negated score cannot change a
+    count. The estimate is ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))`` over the m rows, and can be
+    slightly negative. Carries no gradient.
+    """
+    b, n, c = z.shape
+    dx = x_mask.shape[1]
+    zd = z.detach().to(torch.float64)
+    valid = row_mask
+    if n > rows:
+        chosen = row_hash(zd, row_mask, x_mask, y_mask).topk(rows, dim=1, largest=False).indices  # (B, rows)
+        zd = torch.gather(zd, 1, chosen.unsqueeze(-1).expand(b, rows, c))
+        valid = torch.gather(row_mask, 1, chosen)
+    r = zd.shape[1]
+    zx = zd[:, :, :dx] * x_mask.unsqueeze(1)  # padded columns add 0 to every distance
+    zy = zd[:, :, dx:] * y_mask.unsqueeze(1)
+    dist_x = _rounded(torch.cdist(zx, zx, p=float("inf")))  # (B, r, r)
+    dist_y = _rounded(torch.cdist(zy, zy, p=float("inf")))
+    pair = valid.unsqueeze(2) & valid.unsqueeze(1) & ~torch.eye(r, dtype=torch.bool, device=z.device)
+    joint = torch.maximum(dist_x, dist_y).masked_fill(~pair, torch.inf)
+    eps = joint.topk(min(KNN_K, r), dim=2, largest=False).values[..., -1:]  # (B, r, 1): k-th neighbour's distance
+    n_x = ((dist_x < eps) & pair).sum(2).to(torch.float64)  # (B, r)
+    n_y = ((dist_y < eps) & pair).sum(2).to(torch.float64)
+    m = valid.sum(1).to(torch.float64).clamp(min=1)
+    psi = torch.special.digamma
+    terms = ((psi(n_x + 1) + psi(n_y + 1)) * valid).sum(1) / m
+    return psi(torch.tensor(float(KNN_K), dtype=torch.float64, device=z.device)) + psi(m) - terms
+
+
+def row_hash(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, n)`` int64 pseudo-random key of each row, from the ranks of its values in every real column.
+
+    A column's (average) rank r of m real rows is folded to ``min(2r - 1, 2m - 2r + 1)``, which negating the column
+    leaves as it is; each folded rank is hashed (multiplicative hashing modulo 2^31 - 1) and the hashes are summed
+    over the real columns. So the key is the same under row and column permutations, negated columns, increasing
+    maps and swapping X and Y. Padded rows get the largest key.
+    """
+    b = z.shape[0]
+    v = z.masked_fill(~row_mask.unsqueeze(-1), torch.inf).transpose(1, 2).contiguous()  # (B, C, n)
+    ordered = v.sort(-1).values
+    twice = torch.searchsorted(ordered, v) + torch.searchsorted(ordered, v, right=True)  # 2 r - 1 with ties averaged
+    m = row_mask.sum(1).view(b, 1, 1)
+    fold = torch.minimum(twice, 2 * m - twice)
+    prime = 2_147_483_647
+    hashed = (fold * 2_654_435_761 + 1_013_904_223) % prime  # (B, C, n); fold <= 2n, no int64 overflow
+    hashed = hashed * torch.cat([x_mask, y_mask], 1).unsqueeze(-1)
+    return (hashed.sum(1) % prime).masked_fill(~row_mask, torch.iinfo(torch.int64).max)
+
+
 def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
     """``(B,)`` bool: read Y first. The side with more columns comes first; with equal dims, the sign of
     ``t = mean_i s_x^2 s_y - s_x s_y^2`` (row sums s of normal scores) decides. Swapping X and Y flips both rules,
@@ -452,4 +516,12 @@ def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor
     return (ny > nx) | ((ny == nx) & (t < 0))
 
 
-__all__ = ["MistModel", "MistOutput", "MistPreTrainedModel", "canonical_signs", "gaussian_copula_mi"]
+__all__ = [
+    "MistModel",
+    "MistOutput",
+    "MistPreTrainedModel",
+    "canonical_signs",
+    "gaussian_copula_mi",
+    "knn_mi",
+    "row_hash",
+]
