@@ -17,6 +17,10 @@ declare -A LEVER=(
   [v2-large-scratch]="--sign_canonical true --classical_features true --learning_rate 0.001 --hidden_size 128 --num_row_layers 3"
   [v2-average]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --symmetrize average"
   [v2-small-n]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --train_max_n 1000"
+  # session 2: from the GPU run's model, on the prior with indep-iid, with and without the nearest-neighbour input;
+  # a cosine schedule fitted to the time, so that each ends as a finished model
+  [v2-gpu-iid]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --classical_features true --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000"
+  [v2-gpu-iid-knn]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --classical_features true --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000 --knn_feature true"
 )
 NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(v2-base v2-no-classical v2-no-signs v2-average v2-small-n v2-scratch v2-large-scratch)
 for name in "${NAMES[@]}"; do
