@@ -483,21 +483,20 @@ def knn_mi(
 def row_hash(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
     """``(B, n)`` int64 pseudo-random key of each row, from the ranks of its values in every real column.
 
-    A column's (average) rank r of m real rows is folded to ``min(2r - 1, 2m - 2r + 1)``, which negating the column
-    leaves as it is; each folded rank is hashed (multiplicative hashing modulo 2^31 - 1) and the hashes are summed
-    over the real columns. So the key is the same under row and column permutations, negated columns, increasing
-    maps and swapping X and Y. Padded rows get the largest key.
+    The normal scores ``z`` give back each value's average rank r among the m real rows exactly:
+    ``2r - 1 = round(2m * Phi(z))``, in float64. It is folded to ``min(2r - 1, 2m - 2r + 1)``, which negating the
+    column leaves as it is; each folded rank is hashed (multiplicative hashing modulo 2^31 - 1) and the hashes are
+    summed over the real columns. So the key is the same under row and column permutations, negated columns,
+    increasing maps and swapping X and Y. Padded rows get the largest key.
     """
-    b = z.shape[0]
-    v = z.masked_fill(~row_mask.unsqueeze(-1), torch.inf).transpose(1, 2).contiguous()  # (B, C, n)
-    ordered = v.sort(-1).values
-    twice = torch.searchsorted(ordered, v) + torch.searchsorted(ordered, v, right=True)  # 2 r - 1 with ties averaged
-    m = row_mask.sum(1).view(b, 1, 1)
+    m = row_mask.sum(1).view(-1, 1, 1)  # (B, 1, 1)
+    u = 0.5 * (1.0 + torch.erf(z.to(torch.float64) / math.sqrt(2.0)))  # (B, n, C): (r - 1/2) / m
+    twice = torch.round(u * (2 * m)).to(torch.int64)  # 2r - 1, exact: z's error moves it far less than 1/2
     fold = torch.minimum(twice, 2 * m - twice)
     prime = 2_147_483_647
-    hashed = (fold * 2_654_435_761 + 1_013_904_223) % prime  # (B, C, n); fold <= 2n, no int64 overflow
-    hashed = hashed * torch.cat([x_mask, y_mask], 1).unsqueeze(-1)
-    return (hashed.sum(1) % prime).masked_fill(~row_mask, torch.iinfo(torch.int64).max)
+    hashed = (fold * 2_654_435_761 + 1_013_904_223) % prime  # fold <= 2n, no int64 overflow
+    hashed = hashed * torch.cat([x_mask, y_mask], 1).unsqueeze(1)
+    return (hashed.sum(2) % prime).masked_fill(~row_mask, torch.iinfo(torch.int64).max)
 
 
 def canonical_swap(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
