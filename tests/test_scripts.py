@@ -49,6 +49,11 @@ def test_error_vs_n_writes_table_and_plot(tiny_model_dir, tmp_path):
     assert "| gaussian 1x1, rho 0.9 | 600 |" in out and (tmp_path / "error_vs_n_large.png").is_file()
 
 
+def test_independence_check_prints_its_table(tiny_model_dir):
+    out = run("scripts/independence_check.py", "--model", str(tiny_model_dir), "--ns", "50", "--samples", "1")
+    assert out.splitlines()[0].startswith("| n | 1+1 | 2+2 |") and out.splitlines()[2].startswith("| 50 |")
+
+
 def test_targets_reads_mist_and_baseline_records(tmp_path):
     from mist_hf.evaluation import Record
     from mist_hf.reporting import record_rows, write_csv
