@@ -81,8 +81,8 @@ def test_shipped_model_is_accurate_on_gaussians():
 def test_shipped_model_reads_independent_columns_as_near_zero():
     """The most basic null: X and Y independent with every column independent standard Gaussian. v1 gives 0.013,
     0.012 and 0.003 nats (4+4 at n = 2,000, 8+8 at n = 500, 16+16 at n = 300); the v2 GPU candidate gave 1.72, 1.88
-    and 1.99, reading "no correlation anywhere" as non-monotone dependence (docs/training-v2.md). 0.15 nats is about the shipped
-    model's MAE on test_independence at n >= 100, so a model with that failure cannot ship."""
+    and 1.99, reading "no correlation anywhere" as non-monotone dependence (docs/training-v2.md). 0.15 nats is
+    about the shipped model's MAE on test_independence at n >= 100, so a model with that failure cannot ship."""
     import mist_hf
 
     for n, d, seed in ((2000, 4, 0), (500, 8, 1), (300, 16, 2)):
