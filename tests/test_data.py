@@ -129,7 +129,7 @@ def test_train_builds_a_stream_that_resumes_after_the_consumed_batches(tmp_path,
 
     built = []
 
-    def capture(model, args, train_set, validation, minutes):
+    def capture(model, args, train_set, validation, minutes, fit_schedule=False):
         built.append(train_set)
         raise InterruptedError("train set built")  # stop before any training
 
