@@ -342,7 +342,7 @@ def sort_columns(
 def _lexicographic_order(keys: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
     """``(B, d)`` column order by decreasing ``keys`` (each ``(B, d)``, the first most significant), each rounded to
     1e-6; real columns (``mask`` True) first. Stable sorts from the least significant key up."""
-    keys = [torch.round(k * 1e6) for k in keys]
+    keys = [_rounded(k, 1e6) for k in keys]
     keys[0] = keys[0].masked_fill(~mask, -torch.inf)  # padded columns last
     order = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
     for key in reversed(keys):
@@ -404,9 +404,10 @@ def canonical_signs(
     return z * (signs * sgn(t).view(b, 1, 1)).to(z.dtype)
 
 
-def _rounded(v: torch.Tensor) -> torch.Tensor:
-    """``v`` (float64) rounded to 1e-9: statistics that decide a discrete choice, made deaf to rounding noise."""
-    return torch.round(v * 1e9) / 1e9
+def _rounded(v: torch.Tensor, scale: float = 1e9) -> torch.Tensor:
+    """``v`` (float64) rounded to ``1 / scale``: statistics that decide a discrete choice, made deaf to rounding
+    noise."""
+    return torch.round(v * scale) / scale
 
 
 def gaussian_copula_mi(

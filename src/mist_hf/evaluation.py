@@ -358,10 +358,10 @@ def evaluate_splits(
         from .estimation import load_model
 
         model = load_model(model)
+    from .builder import split_indices  # builder needs datasets; the rest of this module does not
+
     records = []
     for spec in specs:
-        from .builder import split_indices  # builder needs datasets; the rest of this module does not
-
         stream = ExampleStream(spec, indices=split_indices(spec, max_examples), rank=0, world_size=1)
         records += _score(model, baselines, table, spec.name, list(stream.examples()), n_boot, progress)
     return records

@@ -27,7 +27,7 @@ def test_fit_schedule_ends_the_cosine_at_the_last_step_the_time_allows():
     callback, state, scheduler = TimeLimit(1.0, fit_schedule=True), TrainerState(max_steps=10**6), _scheduler()
     callback.started = time.monotonic() - 9.5
     assert not _step(callback, state, 95, scheduler).should_training_stop
-    callback.first_step = (time.monotonic() - 9.0, 95)  # as if 9 s passed at 10 steps a second
+    callback.mark = (time.monotonic() - 9.0, 95)  # as if 9 s passed at 10 steps a second
     callback.started = time.monotonic() - 18.5
     control = _step(callback, state, 185, scheduler)
     assert not control.should_training_stop

@@ -56,15 +56,15 @@ def _iid_side(dim: int, half: str, rng: np.random.Generator) -> Side:
     dims = (dim, 1) if half == "x" else (1, dim)
     structure = LatentStructure("lvm", *dims, beta=0.0)  # no shared factor: the side's columns are independent
     heavy = bool(rng.random() < 0.3)
-    source = StudentSampler(structure, df=float(np.exp(rng.uniform(0.0, np.log(10.0))))) if heavy else None
-    source = source or GaussianSampler(structure)
+    if heavy:
+        source: Sampler = StudentSampler(structure, df=float(np.exp(rng.uniform(0.0, np.log(10.0)))))
+    else:
+        source = GaussianSampler(structure)
     kind = int(rng.integers(6))
     columns = _subset(dim, rng) if rng.random() < 0.5 else None
-    if kind == 0 and heavy:
-        kind = 1  # exp of a Student-t with df near 1 overflows to inf
-    if kind == 0:
+    if kind == 0 and not heavy:
         return source, half, _map("exp", rng.uniform(0.3, 1.5), columns)
-    if kind == 1:
+    if kind in (0, 1):  # exp of a Student-t with df near 1 overflows to inf: heavy sides get the square instead
         return source, half, _map("square", 1.0, columns)
     if kind == 2:
         return source, half, _map("round", np.exp(rng.uniform(np.log(0.2), np.log(2.0))), columns)

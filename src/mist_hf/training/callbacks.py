@@ -28,7 +28,7 @@ class TimeLimit(TrainerCallback):
         self.seconds = 60 * minutes
         self.fit_schedule, self.measure_fraction, self.margin = fit_schedule, measure_fraction, margin
         self.started: float | None = None
-        self.first_step: tuple[float, int] | None = None  # (time, step) at the end of the first step
+        self.mark: tuple[float, int] | None = None  # (time, step) where the speed measurement starts
         self.target_step: int | None = None
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -39,10 +39,10 @@ class TimeLimit(TrainerCallback):
             return control
         now = time.monotonic()
         elapsed = now - self.started
-        if self.fit_schedule and self.first_step is None and elapsed > self.measure_fraction * self.seconds / 2:
-            self.first_step = (now, state.global_step)  # start-up (workers filling their pools) is not a rate
+        if self.fit_schedule and self.mark is None and elapsed > self.measure_fraction * self.seconds / 2:
+            self.mark = (now, state.global_step)  # start-up (workers filling their pools) is not a rate
         elif self.fit_schedule and self.target_step is None and elapsed > self.measure_fraction * self.seconds:
-            rate = (state.global_step - self.first_step[1]) / (now - self.first_step[0])
+            rate = (state.global_step - self.mark[1]) / (now - self.mark[0])
             self.target_step = state.global_step + int(rate * (self.seconds - elapsed) * (1 - self.margin))
             self._refit(kwargs.get("lr_scheduler"), self.target_step)
             state.max_steps = min(state.max_steps, self.target_step)
