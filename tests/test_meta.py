@@ -19,6 +19,7 @@ from mist_hf.meta import (
     TRAIN_FAMILIES,
     V2_CATEGORIES,
     V2_CATEGORY_WEIGHTS,
+    V2_FAMILY_WEIGHTS,
     SplitSpec,
     draw_n,
     draw_sampler,
@@ -344,6 +345,9 @@ def test_v2_prior_weights_follow_the_category_shares():
     weight = dict(zip(families, weights, strict=True))
     assert weight["signed-counts-poisson"] == pytest.approx(weight["counts-poisson"])
     assert weight["signed-normal-dense-base"] == pytest.approx(weight["normal-dense-base"])
+    # indep-iid weighs V2_FAMILY_WEIGHTS["indep-iid"] times another independence family
+    assert weight["indep-iid"] == pytest.approx(V2_FAMILY_WEIGHTS["indep-iid"] * weight["indep-gaussian"])
+    assert weight["indep-iid"] + weight["signed-indep-iid"] > 0.04
 
 
 def test_held_out_families_stay_out_of_v2_training_and_validation():
