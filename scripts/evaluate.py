@@ -7,6 +7,11 @@ plots ``error_vs_n.png`` and ``calibration.png`` (see ``mist_hf.reporting.write_
     python scripts/evaluate.py --model mist-mi \
         --baselines ksg3 ksg5 ksg10 gaussian gaussian-copula infonce bootstrap-ksg3
     python scripts/evaluate.py --model runs/train/final --baselines ksg3 --max-examples 200   # quicker
+
+Two models side by side: evaluate each (``--name`` tells them apart), then merge the records::
+
+    python scripts/evaluate.py --model old-model --name mist-old --baselines --out results/old
+    python scripts/evaluate.py --from-records results/old/records.csv results/new/records.csv --out results/both
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from mist_hf.evaluation import evaluate_splits
@@ -29,16 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=50, help="resamples of bootstrap-* baselines")
     parser.add_argument("--out", type=Path, default=Path("results/eval"))
     parser.add_argument("--no-plots", action="store_true")
-    parser.add_argument("--from-records", type=Path, default=None, help="re-render the report of a records.csv")
+    parser.add_argument(
+        "--from-records", type=Path, nargs="+", default=None, help="re-render the report of records.csv file(s)"
+    )
+    parser.add_argument("--name", default="mist", help="the MIST model's name in the report (to compare two models)")
     args = parser.parse_args(argv)
     if args.max_examples is not None and args.max_examples < 1:
         parser.error(f"--max-examples must be >= 1, got {args.max_examples}")
     started = time.perf_counter()
     try:
         if args.from_records is not None:
-            records = read_records(args.from_records)
+            records = [r for path in args.from_records for r in read_records(path)]
         else:
             records = evaluate_splits(args.model, args.baselines, args.splits, args.max_examples, args.bootstrap)
+            records = [replace(r, estimator=args.name) if r.estimator == "mist" else r for r in records]
     except ValueError as err:
         parser.error(str(err))
     command = f"python scripts/evaluate.py {' '.join(sys.argv[1:] if argv is None else argv)}"

@@ -69,6 +69,22 @@ def test_targets_reads_mist_and_baseline_records(tmp_path):
     assert (tmp_path / "targets.md").read_text() in out + "\n"
 
 
+def test_evaluate_names_the_model_and_merges_two_runs(tiny_model_dir, tmp_path, capsys):
+    """--name labels MIST's records; --from-records merges two runs into one report with both models' rows."""
+    import runpy
+
+    main = runpy.run_path(str(ROOT / "scripts" / "evaluate.py"), run_name="loaded")["main"]
+    for name in ("mist-a", "mist-b"):
+        main(["--model", str(tiny_model_dir), "--name", name, "--baselines", "--splits", "test_imd",
+              "--max-examples", "2", "--no-plots", "--out", str(tmp_path / name)])  # fmt: skip
+        assert f"| {name} |" in (tmp_path / name / "summary.md").read_text()
+    capsys.readouterr()
+    main(["--from-records", str(tmp_path / "mist-a" / "records.csv"), str(tmp_path / "mist-b" / "records.csv"),
+          "--no-plots", "--out", str(tmp_path / "both")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "| mist-a |" in out and "| mist-b |" in out
+
+
 def test_pairwise_gives_the_same_table_with_one_and_two_processes_and_resumes(tiny_model_dir, tmp_path):
     import numpy as np
     import pandas as pd
