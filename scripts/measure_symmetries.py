@@ -42,12 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     report = symmetry_deviations([(e.x, e.y) for e in examples], args.model, seed=args.seed)
     rows = [{"symmetry": name, **values} for name, values in report.items()]
-    table = markdown(rows, ["symmetry", "max", "p99", "mean", "max_interval", "count", "refused"])
+    for row in rows:  # name the sample behind the largest change, so that a gap can be traced
+        e = examples[row["worst"]] if row["worst"] is not None else None
+        row["worst"] = "-" if e is None else f"#{row['worst']} {e.family}, n {e.n}, {e.x.shape[1]}+{e.y.shape[1]}"
+    table = markdown(rows, ["symmetry", "max", "p99", "mean", "max_interval", "count", "refused", "worst"])
     args.out.mkdir(parents=True, exist_ok=True)
     command = f"python scripts/measure_symmetries.py {' '.join(argv if argv is not None else sys.argv[1:])}"
     text = f"Model: `{args.model or 'mist-mi'}`, split `{args.split}`, {len(examples)} examples. "
     text += f"Command: `{command}`\n\nAbsolute change of the estimate (nats): point estimate max / 99th percentile / "
-    text += "mean; interval ends max.\n\n"
+    text += "mean; interval ends max; the sample that moved most (index in the split, family, n, dims).\n\n"
     text += table + f"\n{time.perf_counter() - started:.0f} s\n"
     (args.out / "symmetries.md").write_text(text)
     (args.out / "symmetries.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -49,6 +49,23 @@ def test_a_v2_model_is_invariant_and_a_v1_style_model_is_not_under_decreasing_ma
     assert v1["decreasing maps"]["max"] > 1e-3 and v1["increasing maps"]["max"] < 1e-4
 
 
+def test_worst_names_the_sample_that_moved_most():
+    """``worst`` indexes the given pairs, refused ones included: recomputed here from the same transformations (the
+    symmetry's draws from ``default_rng(seed)``, in order) and per-sample estimates."""
+    from mist_hf import estimate_mi_batch
+
+    v1 = model()
+    good = pairs(3)
+    samples = [(np.ones((120, 2)), good[0][1]), *good]  # a refused sample first shifts every index by one
+    report = symmetry_deviations(samples, v1, seed=5, symmetries=["decreasing maps"])["decreasing maps"]
+    rng = np.random.default_rng(5)
+    moved = [SYMMETRIES["decreasing maps"](x, y, rng) for x, y in samples]
+    before = estimate_mi_batch(samples, v1, refused="none")
+    after = estimate_mi_batch(moved, v1, refused="none")
+    change = [abs(a.mi - b.mi) if a is not None and b is not None else -1.0 for a, b in zip(before, after, strict=True)]
+    assert report["refused"] == 1 and report["worst"] == int(np.argmax(change)) and report["worst"] >= 1
+
+
 def test_unknown_symmetry_raises():
     with pytest.raises(ValueError, match="unknown symmetry"):
         symmetry_deviations(pairs(1), model(), symmetries=["reflection"])

@@ -74,7 +74,8 @@ def symmetry_deviations(
     Returns:
         For each symmetry: ``max`` and ``mean`` of the absolute change of the point estimate, ``max_interval`` the
         largest change of either interval end, ``p99`` the 99th percentile of the point change, ``count`` (samples
-        compared) and ``refused`` (samples the estimator refused, as given or transformed: left out).
+        compared), ``refused`` (samples the estimator refused, as given or transformed: left out) and ``worst`` (the
+        index in ``pairs`` of the sample whose point estimate moved most; ``None`` if none was compared).
 
     Raises:
         ValueError: for an unknown symmetry name.
@@ -89,7 +90,8 @@ def symmetry_deviations(
     report = {}
     for name in names:
         moved = estimate_mi_batch([SYMMETRIES[name](x, y, rng) for x, y in pairs], model, refused="none")
-        both = [(a, b) for a, b in zip(base, moved, strict=True) if a is not None and b is not None]
+        kept = [i for i, (a, b) in enumerate(zip(base, moved, strict=True)) if a is not None and b is not None]
+        both = [(base[i], moved[i]) for i in kept]
         point = np.array([abs(a.mi - b.mi) for a, b in both])
         ends = np.array([np.abs(np.subtract(a.interval, b.interval)).max() for a, b in both])
         report[name] = {
@@ -99,6 +101,7 @@ def symmetry_deviations(
             "max_interval": float(ends.max(initial=0.0)),
             "count": int(point.size),
             "refused": len(pairs) - int(point.size),
+            "worst": kept[int(point.argmax())] if point.size else None,
         }
     return report
 
