@@ -348,6 +348,7 @@ def test_v2_prior_weights_follow_the_category_shares():
     # indep-iid weighs V2_FAMILY_WEIGHTS["indep-iid"] times another independence family
     assert weight["indep-iid"] == pytest.approx(V2_FAMILY_WEIGHTS["indep-iid"] * weight["indep-gaussian"])
     assert weight["indep-iid"] + weight["signed-indep-iid"] > 0.04
+    assert weight["nonmono-radial"] == pytest.approx(V2_FAMILY_WEIGHTS["nonmono-radial"] * weight["nonmono-pairs"])
 
 
 def test_held_out_families_stay_out_of_v2_training_and_validation():
