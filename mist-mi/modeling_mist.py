@@ -96,8 +96,8 @@ class MistModel(MistPreTrainedModel):
         dh = config.hidden_size
         self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
         self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-        # + log n and the two dims (and the Gaussian-copula MI, and the nearest-neighbour MI)
-        extra = int(config.classical_features) + int(config.knn_feature)
+        # + log n and the two dims (and the Gaussian-copula MI, the nearest-neighbour MI, the quadratic-basis MI)
+        extra = int(config.classical_features) + int(config.knn_feature) + int(config.quadratic_feature)
         self.head = MonotoneQuantileHead(dh + 3 + extra, config.num_basis)
         self.post_init()
 
@@ -232,6 +232,9 @@ class MistModel(MistPreTrainedModel):
         if self.config.knn_feature:
             knn = torch.asinh(knn_mi(z, row_mask, x_mask, y_mask, self.config.knn_rows)).to(z.dtype)  # (B,)
             parts.append(knn.view(1, b, 1).expand(pooled.shape[0], b, 1))
+        if self.config.quadratic_feature:
+            quadratic = torch.log1p(quadratic_copula_mi(z, row_mask, x_mask, y_mask)).to(z.dtype)  # (B,)
+            parts.append(quadratic.view(1, b, 1).expand(pooled.shape[0], b, 1))
         return torch.cat(parts, -1)
 
     def _pad_sides(self, z, x_mask, y_mask) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -441,6 +444,26 @@ def gaussian_copula_mi(
     return (0.5 * (logdet_x + logdet_y - logdet)).clamp(min=0)
 
 
+def quadratic_copula_mi(
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
+) -> torch.Tensor:
+    """``(B,)`` :func:`gaussian_copula_mi` of the normal scores ``z`` ``(B, n, C)`` with each column joined by
+    ``(z^2 - 1) / sqrt(2)`` on its own side, in float64.
+
+    The squares carry even-shaped dependence (Y = |X| + noise, Y = cos(aX) + noise) into the correlations, where
+    the scores alone show none. On 8 + 8 columns at n = 500 it reads about 0.2 on independent columns (its bias:
+    2 d_x x 2 d_y correlations) against 0.7 to 2.8 on most ``nonmono-pairs`` samples. Negating a column negates
+    its score and keeps its square, so, like the plain feature, it is invariant to row order, column order inside
+    a side, column signs and swapping X and Y. A constant square (a balanced binary column) counts as no column.
+    """
+    dx = x_mask.shape[1]
+    zd = z.to(torch.float64)
+    squares = (zd * zd - 1.0) / math.sqrt(2.0)
+    zx, zy, qx, qy = zd[..., :dx], zd[..., dx:], squares[..., :dx], squares[..., dx:]
+    extended = torch.cat([zx, qx, zy, qy], -1)
+    return gaussian_copula_mi(extended, row_mask, x_mask.repeat(1, 2), y_mask.repeat(1, 2))
+
+
 KNN_K = 3
 """Neighbours of the nearest-neighbour feature (KSG's k)."""
 
@@ -523,5 +546,6 @@ __all__ = [
     "canonical_signs",
     "gaussian_copula_mi",
     "knn_mi",
+    "quadratic_copula_mi",
     "row_hash",
 ]

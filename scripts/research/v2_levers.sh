@@ -10,6 +10,8 @@ COMMON=(--train_split train_v2 --validation_split validation_v2 --validation_exa
         --max_n 5000 --large_n pooled --zero_point_mass true --symmetrize canonical --logging_steps 25)
 # (a later flag wins: v2-average's --symmetrize average overrides the common canonical order)
 declare -A LEVER=(
+  [v2-s3-base]="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000"
+  [v2-s3-quad]="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000 --quadratic_feature true"
   [v2-base]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005"
   [v2-no-classical]="--warm_start mist-mi --sign_canonical true --classical_features false --learning_rate 0.0005"
   [v2-no-signs]="--warm_start mist-mi --sign_canonical false --classical_features true --learning_rate 0.0005"

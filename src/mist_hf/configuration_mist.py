@@ -66,6 +66,10 @@ class MistConfig(PreTrainedConfig):
         knn_rows (`int`, defaults to 256): rows the nearest-neighbour feature reads; a larger sample gives up a
             subset chosen by a hash of the rows' ranks, so that the choice does not depend on row or column order,
             column signs, increasing maps or which side is X.
+        quadratic_feature (`bool`, defaults to `False`): also feed the head the Gaussian MI of the normal scores
+            extended by their squares (each column z beside (z^2 - 1) / sqrt(2)), in float64 (see
+            ``quadratic_copula_mi``): a statistic that sees even-shaped dependence, such as Y = |X| + noise, whose
+            correlations are all near 0. It is unchanged by every symmetry the model keeps.
         discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
             codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
             discrete columns are outside the prior. v1 models have it off.
@@ -98,6 +102,7 @@ class MistConfig(PreTrainedConfig):
     classical_features: bool = False
     knn_feature: bool = False
     knn_rows: int = 256
+    quadratic_feature: bool = False
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64

@@ -60,6 +60,16 @@ class MistConfig(PreTrainedConfig):
         classical_features (`bool`, defaults to `False`): feed the head the Gaussian-copula MI of the sample
             (from the correlation matrix of the normal scores, shrunk towards the identity, in float64), a
             statistic the attention layers cannot cheaply compute. v1 models have it off.
+        knn_feature (`bool`, defaults to `False`): also feed the head a nearest-neighbour (KSG, k = 3) estimate of
+            MI on the normal scores of at most ``knn_rows`` rows, in float64: a statistic that sees non-monotone
+            dependence where every correlation is near 0, so that such data and independent data look different.
+        knn_rows (`int`, defaults to 256): rows the nearest-neighbour feature reads; a larger sample gives up a
+            subset chosen by a hash of the rows' ranks, so that the choice does not depend on row or column order,
+            column signs, increasing maps or which side is X.
+        quadratic_feature (`bool`, defaults to `False`): also feed the head the Gaussian MI of the normal scores
+            extended by their squares (each column z beside (z^2 - 1) / sqrt(2)), in float64 (see
+            ``quadratic_copula_mi``): a statistic that sees even-shaped dependence, such as Y = |X| + noise, whose
+            correlations are all near 0. It is unchanged by every symmetry the model keeps.
         discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
             codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
             discrete columns are outside the prior. v1 models have it off.
@@ -90,6 +100,9 @@ class MistConfig(PreTrainedConfig):
     zero_point_mass: bool = False
     zero_margin: float = 0.25
     classical_features: bool = False
+    knn_feature: bool = False
+    knn_rows: int = 256
+    quadratic_feature: bool = False
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
@@ -128,6 +141,8 @@ class MistConfig(PreTrainedConfig):
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_size % self.num_heads:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})")
+        if int(self.knn_rows) < 8:
+            raise ValueError(f"knn_rows must be >= 8, got {self.knn_rows}")
         if not self.zero_margin > 0:
             raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
         if self.min_n < 2 or self.max_n < self.min_n:
