@@ -31,8 +31,10 @@ def main() -> None:
                 f"{overall['pinball']:.4f}" if "pinball" in overall else "-",
                 f"{s['coverage90']:.2f}",
             ]
-        print(f"| {r['name']} | {r['parameters']:,} | {r['train_minutes']:.1f} | {r['latency_ms_n500_d16']:.1f} | "
-              + " | ".join(cells) + " |")  # fmt: skip
+        latency = r.get("latency_ms_n500_d16")  # absent from the earliest lever records
+        latency = f"{latency:.1f}" if latency is not None else "-"
+        head = f"| {r['name']} | {r['parameters']:,} | {r['train_minutes']:.1f} | {latency} | "
+        print(head + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
