@@ -467,21 +467,24 @@ def test_knn_feature_subsample_keeps_every_symmetry():
     assert est(x, y, rows=100) != base
 
 
-def test_knn_feature_option_keeps_the_model_invariant_and_warm_starts(tiny_model_dir):
+@pytest.mark.parametrize("option", [{"knn_feature": True, "knn_rows": 16}, {"quadratic_feature": True}])
+def test_feature_option_keeps_the_model_invariant_and_warm_starts(tiny_model_dir, option):
+    """A classical head input (the KSG or the quadratic-basis MI) keeps the model invariant to row order, column
+    order, signs and swapping; it widens the head by one, and a saved model warm-starts into it (head grown)."""
     from mist_hf.training.run import warm_start
 
-    model = make(**V2, symmetrize="canonical", knn_feature=True, knn_rows=16)
+    model = make(**V2, symmetrize="canonical", **option)
     x, y = sample(n=40)
     base = model(x, y).quantiles
     perm = torch.randperm(40, generator=torch.Generator().manual_seed(1))
     for a, b in ((x[:, perm], y[:, perm]), (x[:, :, [2, 0, 1]], y), (-x, y), (y, x)):
         torch.testing.assert_close(model(a, b).quantiles, base, rtol=0, atol=1e-5)
     assert model.head.net[0].in_features == make(**V2).head.net[0].in_features + 1
-    fresh = MistModel(
-        MistConfig(**{**MistModel.from_pretrained(tiny_model_dir).config.to_dict(), **V2, "knn_feature": True})
-    )
-    fate = warm_start(fresh, tiny_model_dir)
-    assert fate["head.net.0.weight"] == "grown"
+    fresh = MistModel(MistConfig(**{**MistModel.from_pretrained(tiny_model_dir).config.to_dict(), **V2, **option}))
+    assert warm_start(fresh, tiny_model_dir)["head.net.0.weight"] == "grown"
+
+
+def test_knn_rows_below_8_is_refused():
     with pytest.raises(ValueError, match="knn_rows"):
         MistConfig(knn_rows=4)
 
@@ -552,19 +555,3 @@ def test_quadratic_feature_keeps_every_symmetry_and_masks_padding():
     rows = torch.cat([rows, torch.zeros(1, 5, dtype=torch.bool)], 1)
     mx = torch.cat([mx, torch.zeros(1, 1, dtype=torch.bool)], 1)
     assert abs(float(quadratic_copula_mi(padded, rows, mx, my)[0]) - base) < 1e-12
-
-
-def test_quadratic_feature_option_keeps_the_model_invariant_and_warm_starts(tiny_model_dir):
-    from mist_hf.training.run import warm_start
-
-    model = make(**V2, symmetrize="canonical", quadratic_feature=True)
-    x, y = sample(n=40)
-    base = model(x, y).quantiles
-    perm = torch.randperm(40, generator=torch.Generator().manual_seed(1))
-    for a, b in ((x[:, perm], y[:, perm]), (x[:, :, [2, 0, 1]], y), (-x, y), (y, x)):
-        torch.testing.assert_close(model(a, b).quantiles, base, rtol=0, atol=1e-5)
-    assert model.head.net[0].in_features == make(**V2).head.net[0].in_features + 1
-    fresh = MistModel(
-        MistConfig(**{**MistModel.from_pretrained(tiny_model_dir).config.to_dict(), **V2, "quadratic_feature": True})
-    )
-    assert warm_start(fresh, tiny_model_dir)["head.net.0.weight"] == "grown"
