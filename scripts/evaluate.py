@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from mist_hf.evaluation import evaluate_splits
@@ -47,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.from_records is not None:
             records = [r for path in args.from_records for r in read_records(path)]
         else:
-            records = evaluate_splits(args.model, args.baselines, args.splits, args.max_examples, args.bootstrap)
-            records = [replace(r, estimator=args.name) if r.estimator == "mist" else r for r in records]
+            records = evaluate_splits(
+                args.model, args.baselines, args.splits, args.max_examples, args.bootstrap, name=args.name
+            )
     except ValueError as err:
         parser.error(str(err))
     command = f"python scripts/evaluate.py {' '.join(sys.argv[1:] if argv is None else argv)}"

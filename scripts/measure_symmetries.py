@@ -41,10 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     report = symmetry_deviations([(e.x, e.y) for e in examples], args.model, seed=args.seed)
-    rows = [{"symmetry": name, **values} for name, values in report.items()]
-    for row in rows:  # name the sample behind the largest change, so that a gap can be traced
-        e = examples[row["worst"]] if row["worst"] is not None else None
-        row["worst"] = "-" if e is None else f"#{row['worst']} {e.family}, n {e.n}, {e.x.shape[1]}+{e.y.shape[1]}"
+
+    def sample(i: int | None) -> str:  # the sample behind the largest change, so that a gap can be traced
+        if i is None:
+            return "-"
+        e = examples[i]
+        return f"#{i} {e.family}, n {e.n}, {e.x.shape[1]}+{e.y.shape[1]}"
+
+    rows = [{"symmetry": name, **values, "worst": sample(values["worst"])} for name, values in report.items()]
     table = markdown(rows, ["symmetry", "max", "p99", "mean", "max_interval", "count", "refused", "worst"])
     args.out.mkdir(parents=True, exist_ok=True)
     command = f"python scripts/measure_symmetries.py {' '.join(argv if argv is not None else sys.argv[1:])}"

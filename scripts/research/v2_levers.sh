@@ -9,9 +9,11 @@ PY=${PYTHON:-python}
 COMMON=(--train_split train_v2 --validation_split validation_v2 --validation_examples 64 --train_examples 100000000
         --max_n 5000 --large_n pooled --zero_point_mass true --symmetrize canonical --logging_steps 25)
 # (a later flag wins: v2-average's --symmetrize average overrides the common canonical order)
+# session 3: both continue from the reweighted-prior checkpoint; only the quadratic input differs
+S3="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000"
 declare -A LEVER=(
-  [v2-s3-base]="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000"
-  [v2-s3-quad]="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000 --quadratic_feature true"
+  [v2-s3-base]="$S3"
+  [v2-s3-quad]="$S3 --quadratic_feature true"
   [v2-base]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005"
   [v2-no-classical]="--warm_start mist-mi --sign_canonical true --classical_features false --learning_rate 0.0005"
   [v2-no-signs]="--warm_start mist-mi --sign_canonical false --classical_features true --learning_rate 0.0005"

@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -107,16 +107,17 @@ def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot:
 
 
 def run_mist(
-    model, split: str, examples: Sequence[Example], batch_size: int = 64, progress: bool = False
+    model, split: str, examples: Sequence[Example], batch_size: int = 64, progress: bool = False, name: str = "mist"
 ) -> list[Record]:
-    """Records of a MIST model, from batched forwards; ``seconds`` is the batch time shared per example."""
+    """Records of a MIST model, labelled ``name``, from batched forwards; ``seconds`` is the batch time shared per
+    example."""
     from tqdm import tqdm
 
     from .estimation import estimate_mi_batch
 
     records = []
     starts = range(0, len(examples), batch_size)
-    for start in tqdm(starts, desc=f"{split} mist", leave=False, disable=not progress):
+    for start in tqdm(starts, desc=f"{split} {name}", leave=False, disable=not progress):
         chunk = examples[start : start + batch_size]
         began = time.perf_counter()
         with warnings.catch_warnings():  # scored against the exact MI: warnings meant for users would only be noise
@@ -125,10 +126,10 @@ def run_mist(
         per = (time.perf_counter() - began) / len(chunk)
         for ex, est in zip(chunk, estimates, strict=True):
             if est is None:  # refused (e.g. a constant column in a small sample): a failure, not an estimate
-                records.append(_record("mist", split, ex, float("nan"), per, {}))
+                records.append(_record(name, split, ex, float("nan"), per, {}))
                 continue
             q = {round(float(t), 4): float(v) for t, v in zip(est.quantile_levels, est.quantiles, strict=True)}
-            records.append(_record("mist", split, ex, est.mi, per, q))
+            records.append(_record(name, split, ex, est.mi, per, q))
     return records
 
 
@@ -348,10 +349,11 @@ def evaluate_splits(
     max_examples: int | None = None,
     n_boot: int = 50,
     progress: bool = True,
+    name: str = "mist",
 ) -> list[Record]:
-    """Records of MIST (``model``: a model, a folder, or ``None`` for baselines only) and of ``baselines`` (names
-    for :func:`point_estimators`, ``bootstrap-<name>`` for bootstrap intervals) on the named splits, each capped at
-    ``max_examples`` spread evenly over the split."""
+    """Records of MIST (``model``: a model, a folder, or ``None`` for baselines only; labelled ``name``) and of
+    ``baselines`` (names for :func:`point_estimators`, ``bootstrap-<name>`` for bootstrap intervals) on the named
+    splits, each capped at ``max_examples`` spread evenly over the split."""
     table = point_estimators([b.removeprefix("bootstrap-") for b in baselines])
     specs = [get_split(s) for s in splits]
     if model is not None and not hasattr(model, "config"):
@@ -363,7 +365,7 @@ def evaluate_splits(
     records = []
     for spec in specs:
         stream = ExampleStream(spec, indices=split_indices(spec, max_examples), rank=0, world_size=1)
-        records += _score(model, baselines, table, spec.name, list(stream.examples()), n_boot, progress)
+        records += _score(model, baselines, table, spec.name, list(stream.examples()), n_boot, progress, name)
     return records
 
 
@@ -379,18 +381,15 @@ def evaluate_adaptation(
     originals = list(ExampleStream(spec, 0, stop, rank=0, world_size=1).examples())
     pushed = [ex for lo in range(0, stop, 64) for ex in adapter.adapt_many(originals[lo : lo + 64])]
 
-    def named(records: list[Record], name: str) -> list[Record]:
-        return [replace(r, estimator=name) for r in records]
-
-    records = named(run_mist(base, "adapted_test", pushed, progress=progress), "mist-mi (base)")
-    records += named(run_mist(adapted, "adapted_test", pushed, progress=progress), "mist-mi adapted")
+    records = run_mist(base, "adapted_test", pushed, progress=progress, name="mist-mi (base)")
+    records += run_mist(adapted, "adapted_test", pushed, progress=progress, name="mist-mi adapted")
     records += _score(None, baselines, table, "adapted_test", pushed, 0, progress)
-    records += named(run_mist(base, "synthetic_test", originals, progress=progress), "mist-mi (base)")
+    records += run_mist(base, "synthetic_test", originals, progress=progress, name="mist-mi (base)")
     return records
 
 
-def _score(model, names, table, split, examples, n_boot, progress) -> list[Record]:
-    records = run_mist(model, split, examples, progress=progress) if model is not None else []
+def _score(model, names, table, split, examples, n_boot, progress, mist_name: str = "mist") -> list[Record]:
+    records = run_mist(model, split, examples, progress=progress, name=mist_name) if model is not None else []
     for name in names:
         fn = table[name.removeprefix("bootstrap-")]
         for ex in tqdm(examples, desc=f"{split} {name}", file=sys.stderr, leave=False, disable=not progress):

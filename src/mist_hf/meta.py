@@ -221,9 +221,9 @@ def v2_training_families() -> tuple[tuple[str, ...], tuple[float, ...]]:
         names = TRAIN_FAMILIES if category == "paper" else family_names(category, held_out=False)
         if not names:
             raise ValueError(f"category {category!r} has no training family")
-        relative = [V2_FAMILY_WEIGHTS.get(name, 1.0) for name in names]
-        for name, r in zip(names, relative, strict=True):
-            each = share * r / sum(relative)
+        total = sum(V2_FAMILY_WEIGHTS.get(name, 1.0) for name in names)
+        for name in names:
+            each = share * V2_FAMILY_WEIGHTS.get(name, 1.0) / total
             if category == "signs" or name.startswith("signed"):
                 families.append(name)
                 weights.append(each)
