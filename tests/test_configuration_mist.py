@@ -62,6 +62,7 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(hidden_size=30, num_heads=4), r"hidden_size \(30\) must be a multiple of num_heads \(4\)"),
         (dict(min_n=1), "2 <= min_n <= max_n"),
         (dict(min_n=20, max_n=10), "2 <= min_n <= max_n"),
+        (dict(null_scaled_features=True), "needs classical_features=True"),
     ],
 )
 def test_invalid_configs_raise(kwargs, match):

@@ -70,6 +70,12 @@ class MistConfig(PreTrainedConfig):
             extended by their squares (each column z beside (z^2 - 1) / sqrt(2)), in float64 (see
             ``quadratic_copula_mi``): a statistic that sees even-shaped dependence, such as Y = |X| + noise, whose
             correlations are all near 0. It is unchanged by every symmetry the model keeps.
+        null_scaled_features (`bool`, defaults to `False`): also feed the head each Gaussian MI input (plain, and
+            quadratic with ``quadratic_feature``) as the likelihood-ratio statistic 2 n I measured against its
+            chi-square law under independence, a standard score, in float64 (see ``null_scaled_mi``). The raw MI's
+            level under independence depends on n and both dims (below 0.001 nats at 1 + 1 columns and n = 500, 0.37 at
+            16 + 16 and n = 300); on this scale independence reads about 0 at every shape, so "no dependence to be
+            seen" is one threshold for the head. Needs ``classical_features``.
         discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
             codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
             discrete columns are outside the prior. v1 models have it off.
@@ -103,6 +109,7 @@ class MistConfig(PreTrainedConfig):
     knn_feature: bool = False
     knn_rows: int = 256
     quadratic_feature: bool = False
+    null_scaled_features: bool = False
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
@@ -145,6 +152,8 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"knn_rows must be >= 8, got {self.knn_rows}")
         if not self.zero_margin > 0:
             raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
+        if self.null_scaled_features and not self.classical_features:
+            raise ValueError("null_scaled_features rescales the Gaussian MI inputs; it needs classical_features=True")
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
         super().__post_init__(**kwargs)

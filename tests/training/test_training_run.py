@@ -102,6 +102,23 @@ def test_train_on_the_v2_splits_with_a_warm_start(tmp_path, tiny_model_dir):
         run_train([*args, "--init_from", str(tiny_model_dir)])
 
 
+def test_train_only_head_changes_the_head_and_nothing_else(tmp_path, tiny_model_dir):
+    """A head stage: warm-started into a config with the null-scaled inputs, ``--train_only_head`` trains the head
+    (grown by two inputs) and leaves every row-encoder tensor exactly as saved."""
+    args = ["--output_dir", str(tmp_path / "head"), "--max_steps", "3", "--eval_steps", "3", "--save_steps", "3",
+            *TINY, "--learning_rate", "1e-2", "--warmup_steps", "0", "--warm_start", str(tiny_model_dir),
+            "--classical_features", "true", "--null_scaled_features", "true", "--train_only_head", "true"]  # fmt: skip
+    trained = load_file(str(run_train(args) / "model.safetensors"))
+    saved = load_file(str(Path(tiny_model_dir) / "model.safetensors"))
+    assert trained.keys() == saved.keys()
+    for name, tensor in trained.items():
+        if name.startswith("head."):
+            continue
+        torch.testing.assert_close(tensor, saved[name], rtol=0, atol=0, msg=name)
+    assert trained["head.net.0.weight"].shape[1] == saved["head.net.0.weight"].shape[1] + 2
+    assert not torch.equal(trained["head.net.2.bias"], saved["head.net.2.bias"])
+
+
 def test_gpu_script_runs_on_cpu_at_tiny_size(tmp_path):
     out = tmp_path / "gpu"
     extra = [*TINY, "--per_device_train_batch_size", "4", "--dataloader_num_workers", "2", "--max_steps", "3",

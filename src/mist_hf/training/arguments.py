@@ -17,13 +17,15 @@ from .trainer import TRAINER_DEFAULTS
 
 
 def _model_arguments() -> type:
-    """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from`` and
-    ``warm_start``."""
+    """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from``,
+    ``warm_start`` and ``train_only_head``."""
     hints = inspect.get_annotations(MistConfig, eval_str=True)  # MistConfig's own fields only
     specs = [(name, hint, field(default=copy.deepcopy(getattr(MistConfig, name)))) for name, hint in hints.items()]
     specs.append(("init_from", str | None, field(default=None, metadata={"help": "model folder to start from"})))
     help_warm = "model folder whose weights initialise the model built from the config fields (see warm_start)"
     specs.append(("warm_start", str | None, field(default=None, metadata={"help": help_warm})))
+    help_head = "train the quantile head only, the row encoder frozen (a cheap stage after a new head input)"
+    specs.append(("train_only_head", bool, field(default=False, metadata={"help": help_head})))
     return make_dataclass("ModelArguments", specs)
 
 

@@ -151,6 +151,14 @@ def warm_start(model: MistModel, folder: str | Path) -> dict[str, str]:
     return fate
 
 
+def freeze_all_but_head(model: MistModel) -> int:
+    """Stop gradients to every parameter outside ``model.head`` (the optimiser then skips them, and the encoder's
+    forward keeps no graph); returns the number of parameters still trained."""
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name.startswith("head."))
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
 def _trainer(
     model: MistModel,
     args: TrainingArguments,
@@ -175,7 +183,8 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
     """Train MIST on a streamed prior split (``data_args.train_split``: ``train``, or ``train_v2``), validating on
     ``data_args.validation_split``; returns the best model's folder.
 
-    ``model_args`` holds MistConfig's fields and ``init_from`` (see :mod:`mist_hf.training.arguments`). Resumes from
+    ``model_args`` holds MistConfig's fields, ``init_from`` or ``warm_start``, and ``train_only_head`` (see
+    :mod:`mist_hf.training.arguments`). Resumes from
     the newest checkpoint in ``args.output_dir`` unless ``data_args.resume`` is false.
     """
     set_seed(args.seed)
@@ -184,10 +193,12 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
     if model_args.init_from:
         model = MistModel.from_pretrained(model_args.init_from)
     else:
-        fields = {k: v for k, v in vars(model_args).items() if k not in ("init_from", "warm_start")}
+        fields = {k: v for k, v in vars(model_args).items() if k not in ("init_from", "warm_start", "train_only_head")}
         model = MistModel(MistConfig(**fields))
         if model_args.warm_start:
             warm_start(model, model_args.warm_start)
+    if model_args.train_only_head:
+        freeze_all_but_head(model)
     last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
     spec = get_split(data_args.train_split)
     if data_args.train_max_n is not None:
