@@ -82,7 +82,9 @@ class MistModel(MistPreTrainedModel):
 
     With ``sign_canonical`` every column first gets a canonical sign (:func:`canonical_signs`), so that strictly
     decreasing per-column maps change nothing either; with ``classical_features`` the head also reads the sample's
-    Gaussian-copula MI (:func:`gaussian_copula_mi`); with ``zero_point_mass`` quantiles can be exactly 0.
+    Gaussian-copula MI (:func:`gaussian_copula_mi`), and with ``knn_feature``, ``quadratic_feature`` and
+    ``null_scaled_features`` further statistics in float64 (:func:`knn_mi`, :func:`quadratic_copula_mi`,
+    :func:`null_scaled_mi`); with ``zero_point_mass`` quantiles can be exactly 0.
 
     Symmetry in X and Y: with ``symmetrize="average"`` both orders (X, Y) and (Y, X) are encoded and their
     log-space quantile functions averaged, which is exact; with ``"canonical"`` one pass reads the sides in a
@@ -208,9 +210,9 @@ class MistModel(MistPreTrainedModel):
         return z * torch.cat([x_mask, y_mask], 1).unsqueeze(1).to(z.dtype)
 
     def _encode(self, z, row_mask, x_mask, y_mask) -> torch.Tensor:
-        """The head's input for each pass, ``(P, B, hidden_size + 3)`` (``+ 4`` with ``classical_features``): P = 2
-        passes (X, Y) then (Y, X) with ``symmetrize="average"``, one pass in the canonical side order with
-        ``"canonical"``."""
+        """The head's input for each pass, ``(P, B, hidden_size + 3 + k)``, k the classical inputs the config turns
+        on (the Gaussian-copula, KSG and quadratic MI, then the Gaussian ones null-scaled): P = 2 passes (X, Y) then
+        (Y, X) with ``symmetrize="average"``, one pass in the canonical side order with ``"canonical"``."""
         if self.config.sign_canonical:
             z = canonical_signs(z, row_mask, x_mask, y_mask)
         if self.config.sort_columns:
