@@ -1,5 +1,6 @@
 """The scripts run as commands (tests reach their logic through the package; here only that each command works)."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -67,6 +68,13 @@ def test_targets_reads_mist_and_baseline_records(tmp_path):
               "--out", str(tmp_path / "targets.md"))  # fmt: skip
     assert "mae met in 1 of 1 bins" in out and "| test_imd | 10-100 | 3 |" in out
     assert (tmp_path / "targets.md").read_text() in out + "\n"
+    # a model evaluated under another name (evaluate.py --name) is read with the same --name
+    named = [dataclasses.replace(r, estimator="mist-v2") for r in mist]
+    write_csv(record_rows(named), tmp_path / "named.csv")
+    args = ["--mist", str(tmp_path / "named.csv"), "--baselines", str(tmp_path / "base.csv")]
+    assert run("scripts/targets.py", *args, "--name", "mist-v2") == out
+    refused = subprocess.run([sys.executable, "scripts/targets.py", *args], cwd=ROOT, env=ENV, capture_output=True)
+    assert refused.returncode == 2 and b"no MIST records (estimator 'mist')" in refused.stderr
 
 
 def test_evaluate_names_the_model_and_merges_two_runs(tiny_model_dir, tmp_path, capsys):
