@@ -16,6 +16,22 @@ import warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def classical_statistics(x, y) -> list[float]:
+    """KSG (k = 3) of one sample ``x`` ``(n, dx)``, ``y`` ``(n, dy)``, and the head's Gaussian-copula and
+    quadratic-basis MI of its normal scores (all real rows and columns)."""
+    import numpy as np
+    import torch
+
+    from mist_hf.baselines import ksg_mi
+    from mist_hf.layers import normal_scores
+    from mist_hf.modeling_mist import gaussian_copula_mi, quadratic_copula_mi
+
+    rows = torch.ones(1, x.shape[0], dtype=torch.bool)
+    masks = (rows, torch.ones(1, x.shape[1], dtype=torch.bool), torch.ones(1, y.shape[1], dtype=torch.bool))
+    z = normal_scores(torch.as_tensor(np.hstack([x, y]), dtype=torch.float64)[None], rows)
+    return [ksg_mi(x, y), float(gaussian_copula_mi(z, *masks)[0]), float(quadratic_copula_mi(z, *masks)[0])]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--families", nargs="+", default=["indep-iid", "nonmono-pairs", "nonmono-radial"])
@@ -26,13 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    import torch
 
     import mist_hf
-    from mist_hf.baselines import ksg_mi
     from mist_hf.families import draw_sampler
-    from mist_hf.layers import normal_scores
-    from mist_hf.modeling_mist import gaussian_copula_mi, quadratic_copula_mi
 
     model = mist_hf.load_model(args.model) if args.model else None
     columns = ["MI", *(["estimate", "upper 95%"] if model else []), "KSG", "copula", "quadratic"]
@@ -44,21 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             rng = np.random.default_rng(100 + seed)
             sampler = draw_sampler(family, *args.dims, rng)
             x, y = sampler.sample(args.n, rng)
-            v = torch.as_tensor(np.hstack([x, y]), dtype=torch.float64)[None]
-            row_mask = torch.ones(1, args.n, dtype=torch.bool)
-            masks = (
-                row_mask,
-                torch.ones(1, args.dims[0], dtype=torch.bool),
-                torch.ones(1, args.dims[1], dtype=torch.bool),
-            )
-            z = normal_scores(v, row_mask)
             row = [sampler.mutual_information()]
             if model is not None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # out-of-prior warnings are not the point here
                     est = mist_hf.estimate_mi(x, y, model)
                 row += [est.mi, est.interval[1]]
-            row += [ksg_mi(x, y), float(gaussian_copula_mi(z, *masks)[0]), float(quadratic_copula_mi(z, *masks)[0])]
+            row += classical_statistics(x, y)
             rows.append(row)
         table = np.array(rows)
         cells = [f"{np.median(c):.2f} ({c.min():.2f} to {c.max():.2f})" for c in table.T]

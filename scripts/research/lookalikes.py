@@ -25,13 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import numpy as np
-    import torch
+    from feature_separation import classical_statistics  # this script's neighbour
 
-    from mist_hf.baselines import ksg_mi
     from mist_hf.families import draw_sampler, family_names
-    from mist_hf.layers import normal_scores
     from mist_hf.meta import v2_training_families
-    from mist_hf.modeling_mist import gaussian_copula_mi, quadratic_copula_mi
 
     dx, dy = args.dims
     null_families = set(family_names("independence", held_out=False))
@@ -40,11 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(1000 + seed)
         sampler = draw_sampler(family, dx, dy, rng)
         x, y = sampler.sample(args.n, rng)
-        rows = torch.ones(1, args.n, dtype=torch.bool)
-        masks = (rows, torch.ones(1, dx, dtype=torch.bool), torch.ones(1, dy, dtype=torch.bool))
-        z = normal_scores(torch.as_tensor(np.hstack([x, y]), dtype=torch.float64)[None], rows)
-        copula, quadratic = gaussian_copula_mi(z, *masks), quadratic_copula_mi(z, *masks)
-        return [sampler.mutual_information(), ksg_mi(x, y), float(copula[0]), float(quadratic[0])]
+        return [sampler.mutual_information(), *classical_statistics(x, y)]
 
     families, weights = v2_training_families()
     prior: dict[str, float] = {}

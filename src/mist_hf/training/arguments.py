@@ -15,12 +15,17 @@ from transformers import HfArgumentParser, TrainingArguments
 from ..configuration_mist import MistConfig
 from .trainer import TRAINER_DEFAULTS
 
+CONFIG_FIELDS: dict[str, Any] = inspect.get_annotations(MistConfig, eval_str=True)
+"""MistConfig's own fields (not inherited ones) and their types: the part of :data:`ModelArguments` that builds a
+config."""
+
 
 def _model_arguments() -> type:
     """A dataclass with every field MistConfig declares (same names, types and defaults), plus ``init_from``,
     ``warm_start`` and ``train_only_head``."""
-    hints = inspect.get_annotations(MistConfig, eval_str=True)  # MistConfig's own fields only
-    specs = [(name, hint, field(default=copy.deepcopy(getattr(MistConfig, name)))) for name, hint in hints.items()]
+    specs = [
+        (name, hint, field(default=copy.deepcopy(getattr(MistConfig, name)))) for name, hint in CONFIG_FIELDS.items()
+    ]
     specs.append(("init_from", str | None, field(default=None, metadata={"help": "model folder to start from"})))
     help_warm = "model folder whose weights initialise the model built from the config fields (see warm_start)"
     specs.append(("warm_start", str | None, field(default=None, metadata={"help": help_warm})))

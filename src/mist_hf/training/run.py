@@ -22,7 +22,7 @@ from ..data import BatchStream, ExampleStream
 from ..meta import SplitSpec, adapted_split, get_split
 from ..modeling_mist import MistModel
 from ..preprocessing import pad_batch
-from .arguments import AdaptArguments, DataArguments
+from .arguments import CONFIG_FIELDS, AdaptArguments, DataArguments
 from .callbacks import TimeLimit
 from .trainer import MistTrainer, preprocess_logits, quantile_metrics
 
@@ -151,12 +151,11 @@ def warm_start(model: MistModel, folder: str | Path) -> dict[str, str]:
     return fate
 
 
-def freeze_all_but_head(model: MistModel) -> int:
+def freeze_all_but_head(model: MistModel) -> None:
     """Stop gradients to every parameter outside ``model.head`` (the optimiser then skips them, and the encoder's
-    forward keeps no graph); returns the number of parameters still trained."""
+    forward keeps no graph)."""
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(name.startswith("head."))
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def _trainer(
@@ -184,8 +183,8 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
     ``data_args.validation_split``; returns the best model's folder.
 
     ``model_args`` holds MistConfig's fields, ``init_from`` or ``warm_start``, and ``train_only_head`` (see
-    :mod:`mist_hf.training.arguments`). Resumes from
-    the newest checkpoint in ``args.output_dir`` unless ``data_args.resume`` is false.
+    :mod:`mist_hf.training.arguments`). Resumes from the newest checkpoint in ``args.output_dir`` unless
+    ``data_args.resume`` is false.
     """
     set_seed(args.seed)
     if model_args.init_from and model_args.warm_start:
@@ -193,8 +192,7 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
     if model_args.init_from:
         model = MistModel.from_pretrained(model_args.init_from)
     else:
-        fields = {k: v for k, v in vars(model_args).items() if k not in ("init_from", "warm_start", "train_only_head")}
-        model = MistModel(MistConfig(**fields))
+        model = MistModel(MistConfig(**{name: getattr(model_args, name) for name in CONFIG_FIELDS}))
         if model_args.warm_start:
             warm_start(model, model_args.warm_start)
     if model_args.train_only_head:
