@@ -55,6 +55,8 @@ def test_indices_and_transform_in_chunks():
         (dict(split="train", rank=2, world_size=2), "rank"),
         (dict(split="train", chunk=0), "chunk"),
         (dict(split="test_imd", indices=[0, 5000]), "indices"),
+        (dict(split="train", start=500, stop=500, cycle=True), "wrap"),
+        (dict(split="train_v2", start=10**9, stop=10**8, cycle=True), "wrap"),
     ],
 )
 def test_bad_stream_arguments_raise(kwargs, match):

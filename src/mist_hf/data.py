@@ -55,7 +55,7 @@ class ExampleStream(IterableDataset):
         start: first position.
         stop: end position (default: the split's size, or ``len(indices)``).
         indices: optional example indices to walk instead of ``0, 1, ...`` (the builder's spread subsets).
-        cycle: repeat the positions ``0 .. stop - 1`` forever, starting at ``start``.
+        cycle: repeat the positions ``0 .. stop - 1`` forever, starting at ``start`` (which must lie below ``stop``).
         transform: maps each list of ``chunk`` consecutive examples of a shard to new examples.
         chunk: examples per ``transform`` call.
         rank, world_size: this process's shard of a distributed run; default: from ``torch.distributed`` when it is
@@ -84,6 +84,12 @@ class ExampleStream(IterableDataset):
         if not 0 <= stop <= size or start < 0 or (not cycle and start > stop) or (cycle and stop == 0):
             raise ValueError(
                 f"need 0 <= start <= stop <= {size} for split {spec.name!r}, got start={start}, stop={stop}"
+            )
+        if cycle and start >= stop:
+            # Positions wrap at stop, so such a start would silently re-read the examples from start % stop on.
+            raise ValueError(
+                f"a cycled stream needs start < stop (positions wrap at stop), got start={start}, stop={stop}: "
+                f"raise stop (train_examples) above start to read examples from {start} on"
             )
         if indices is not None and any(not 0 <= int(i) < spec.size for i in indices):
             raise ValueError(f"indices must lie in [0, {spec.size}) for split {spec.name!r}")

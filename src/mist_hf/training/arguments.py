@@ -49,7 +49,12 @@ class DataArguments:
         default=None, metadata={"help": "cap the train split's n range at this (a curriculum phase over n)"}
     )
     train_start: int = field(default=0, metadata={"help": "first train example index"})
-    train_examples: int = field(default=625_000, metadata={"help": "size of the train split (the paper's 625,000)"})
+    train_examples: int = field(
+        default=625_000,
+        metadata={
+            "help": "size of the train split (the paper's 625,000); positions wrap here, so it must exceed train_start"
+        },
+    )
     validation_examples: int | None = field(default=None, metadata={"help": "cap on validation examples"})
     resume: bool = field(default=True, metadata={"help": "resume from the newest checkpoint in output_dir"})
     final_dir: str | None = field(

@@ -1,0 +1,100 @@
+"""Refitting the quantile head of a trained model on its frozen encoder's features, many epochs over a fixed set.
+
+Stochastic training sees each dataset once, and a step costs a whole encoder forward, so the small head is fit
+far less than its inputs allow. Here the head's inputs are computed once for a set of ``train_v2`` examples and
+the head alone is fit on them by Adam for many passes, selecting the step with the lowest pinball loss on a
+validation set (also cached), with the training loss's random quantile levels. The encoder is not touched, so
+every symmetry that the encoder and the input statistics give is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+
+import torch
+
+from ..layers import pinball_loss
+from ..meta import SplitSpec, generate_example, get_split
+from ..modeling_mist import MistModel
+
+
+def head_inputs(model: MistModel, split: str | SplitSpec, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head's input for each example of ``split`` at ``indices``: ``(N, D)`` float32, and the exact MIs ``(N,)``.
+
+    Raises:
+        ValueError: unless the model reads each sample in one pass (``symmetrize="canonical"``).
+    """
+    if model.config.symmetrize != "canonical":
+        raise ValueError(f"head refitting needs symmetrize='canonical' (one pass), got {model.config.symmetrize!r}")
+    spec = get_split(split) if isinstance(split, str) else split
+    captured: list[torch.Tensor] = []
+    hook = model.head.register_forward_pre_hook(lambda module, args: captured.append(args[0].detach()))
+    rows, labels = [], []
+    model.eval()
+    try:
+        with torch.no_grad():
+            for index in indices:
+                example = generate_example(spec, int(index))
+                captured.clear()
+                x = torch.as_tensor(example.x, dtype=torch.float32)[None]
+                model(x, torch.as_tensor(example.y, dtype=torch.float32)[None])
+                rows.append(captured[0][0])  # (D,): the head sees (passes * B, D) = (1, D)
+                labels.append(example.mi)
+    finally:
+        hook.remove()
+    return torch.stack(rows), torch.tensor(labels, dtype=torch.float32)
+
+
+def _target(model: MistModel, mi: torch.Tensor) -> torch.Tensor:
+    """The log-space target that ``MistModel``'s loss uses (a label of exactly 0 at ``-zero_margin``)."""
+    if not model.config.zero_point_mass:
+        raise ValueError("head refitting is written for zero_point_mass models")
+    return torch.where(mi > 0, torch.log1p(mi.clamp(min=0)), torch.tensor(-model.config.zero_margin))
+
+
+def validation_loss(model: MistModel, inputs: torch.Tensor, mi: torch.Tensor) -> float:
+    """Pinball loss of ``model.head`` at the model's quantile levels, as ``MistModel``'s eval loss computes it."""
+    levels = torch.tensor(model.config.quantile_levels)
+    with torch.no_grad():
+        return float(pinball_loss(model.head(inputs, levels), _target(model, mi), levels))
+
+
+def refit_head(
+    model: MistModel,
+    inputs: torch.Tensor,
+    mi: torch.Tensor,
+    val_inputs: torch.Tensor,
+    val_mi: torch.Tensor,
+    steps: int = 3000,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    eval_every: int = 100,
+    seed: int = 0,
+) -> list[dict[str, float]]:
+    """Fit ``model.head`` in place on cached ``inputs`` ``(N, D)`` and labels ``mi`` ``(N,)``; keep the step with
+    the lowest validation loss (step 0, the head as it was, included). Returns the validation record."""
+    generator = torch.Generator().manual_seed(seed)
+    target = _target(model, mi)
+    head = model.head
+    head.train()
+    optimiser = torch.optim.Adam(head.parameters(), lr=learning_rate)
+    best = validation_loss(model, val_inputs, val_mi)
+    record = [{"step": 0, "validation_loss": best}]
+    best_state = copy.deepcopy(head.state_dict())
+    q = model.config.num_train_quantiles
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, len(inputs), (batch_size,), generator=generator)
+        taus = torch.rand(batch_size, q, generator=generator) * 0.98 + 0.01  # as MistModel's training loss
+        loss = pinball_loss(head(inputs[idx], taus), target[idx], taus)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if step % eval_every == 0 or step == steps:
+            current = validation_loss(model, val_inputs, val_mi)
+            record.append({"step": step, "validation_loss": current, "train_loss": float(loss.detach())})
+            if current < best:
+                best, best_state = current, copy.deepcopy(head.state_dict())
+    head.load_state_dict(best_state)
+    head.eval()
+    return record
