@@ -467,6 +467,44 @@ def test_knn_feature_subsample_keeps_every_symmetry():
     assert est(x, y, rows=100) != base
 
 
+def test_row_hash_keys_rarely_collide():
+    """Distinct rows get distinct keys (a collision at the subsample's edge lets row order choose the rows). On
+    4,000 rows of 30 + 30 continuous columns about 0.004 collisions are expected from 2^31 keys; the earlier hash,
+    linear in each folded rank, gave every row with the same sum of folded ranks the same key (hundreds here)."""
+    from mist_hf.modeling_mist import row_hash
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 4000, 30, generator=g)
+    z, masks = _scores(x, x + torch.randn(1, 4000, 30, generator=g))
+    assert len(torch.unique(row_hash(z, *masks))) >= 3998
+
+
+def test_knn_feature_ignores_decreasing_maps_when_distances_tie():
+    """At small n with many columns the max-norm distances of normal scores tie (they are differences of the same
+    n grid values), so a count decided on the float32 scores' last bit (they are odd only up to rounding) moved
+    the KSG input from 0.21 to 0.29 under decreasing maps of this 15-row, 32 + 19 column sample of validation_v2.
+    The scores are rebuilt exactly odd from their ranks, so the input does not move at all."""
+    import numpy as np
+
+    from mist_hf import MistConfig, MistModel
+    from mist_hf.meta import generate_example, get_split
+    from mist_hf.symmetry import SYMMETRIES
+
+    torch.manual_seed(0)
+    options = dict(symmetrize="canonical", sign_canonical=True, classical_features=True, knn_feature=True)
+    model = MistModel(MistConfig(**TINY, **options)).eval()
+    heard = []
+    model.head.register_forward_pre_hook(lambda module, args: heard.append(args[0][0, -1].item()))
+    example = generate_example(get_split("validation_v2"), 209)
+    assert (example.n, example.x.shape[1], example.y.shape[1]) == (15, 32, 19)
+    rng = np.random.default_rng(0)
+    samples = [(example.x, example.y)] + [SYMMETRIES["decreasing maps"](example.x, example.y, rng) for _ in range(4)]
+    with torch.no_grad():
+        for x, y in samples:
+            model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
+    assert len(set(heard)) == 1, heard  # the KSG input is the last one here
+
+
 @pytest.mark.parametrize(
     "option, width",
     [
