@@ -52,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     command = f"python scripts/evaluate.py {' '.join(sys.argv[1:] if argv is None else argv)}"
-    intro = f"Model: `{args.model}`. Command: `{command}`"
+    if args.from_records is not None:
+        names = ", ".join(dict.fromkeys(r.estimator for r in records))
+        intro = f"Estimators: {names} (from saved records). Command: `{command}`"
+    else:
+        intro = f"Model: `{args.model}`. Command: `{command}`"
     elapsed = time.perf_counter() - started
     print(write_report(records, args.out, "Evaluation", intro, plots=not args.no_plots, seconds=elapsed))
     return 0

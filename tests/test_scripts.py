@@ -91,6 +91,7 @@ def test_evaluate_names_the_model_and_merges_two_runs(tiny_model_dir, tmp_path, 
           "--no-plots", "--out", str(tmp_path / "both")])  # fmt: skip
     out = capsys.readouterr().out
     assert "| mist-a |" in out and "| mist-b |" in out
+    assert "Estimators: mist-a, mist-b (from saved records)" in out  # not "Model: None"
 
 
 def test_pairwise_gives_the_same_table_with_one_and_two_processes_and_resumes(tiny_model_dir, tmp_path):

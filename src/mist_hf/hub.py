@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .estimation import load_model
 
-PLOTS = ("error_vs_n.png", "calibration.png")
+PLOTS = ("error_vs_n.png", "calibration.png", "error_vs_n_large.png")  # the last from scripts/error_vs_n.py
 
 
 def export_model(model_dir: str | Path, out: Path, card_template: str, eval_summary: Path | None = None) -> Path:

@@ -508,9 +508,9 @@ def knn_mi(
 
     A larger sample gives up the rows with the smallest :func:`row_hash` keys, a pseudo-random choice that depends
     only on the rows' ranks, so that it is the same under row and column permutations, negated columns, increasing
-    maps and swapping X and Y. Distances come from :func:`exact_scores` (exactly odd) and are rounded to 1e-9, so that no last bit can change a
-    count. The estimate is ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))`` over the m rows, and can be
-    slightly negative. Carries no gradient.
+    maps and swapping X and Y. Distances come from :func:`exact_scores` (exactly odd) and are rounded to 1e-9, so
+    that no last bit can change a count. The estimate is ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))``
+    over the m rows, and can be slightly negative. Carries no gradient.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]

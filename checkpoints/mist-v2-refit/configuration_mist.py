@@ -1,0 +1,162 @@
+"""Configuration of MIST, the learned mutual-information estimator.
+
+This file imports only transformers and the standard library, so a saved model folder loads with
+``trust_remote_code=True`` where ``mist_hf`` is not installed.
+"""
+
+from __future__ import annotations
+
+from transformers import PreTrainedConfig
+
+# Set encoders measured against "rows" in docs/architecture.md and removed from the code afterwards; the last
+# commit with them is eeedbef. A config that still asks for one of them is refused.
+REMOVED_ENCODERS = ("colrow", "axial")
+# Keys that older config.json files carry and that configure nothing any more: the removed encoders' sizes and
+# the never-read initializer_range. They are dropped on load, so a re-saved config no longer has them.
+RETIRED_FIELDS = ("column_size", "num_column_layers", "num_pair_forms", "initializer_range")
+POSITIVE_FIELDS = ("max_dim", "min_n", "max_n", "hidden_size", "num_heads", "num_inducing")
+
+
+class MistConfig(PreTrainedConfig):
+    r"""Configuration of a :class:`MistModel`.
+
+    The input envelope, which the estimation API enforces, is part of the config: X of shape
+    ``(n, dim_x)`` and Y of shape ``(n, dim_y)`` with ``1 <= dim_x, dim_y <= max_dim`` and
+    ``min_n <= n``. Samples larger than ``max_n`` (the largest n seen in training) are subsampled and
+    aggregated by the estimation API.
+
+    The set encoder reads rows of ``[x | y]``, each side zero-padded to ``max_dim`` with its column mask beside it,
+    through induced attention over rows (the choice is measured in ``docs/architecture.md``). Older configs that
+    name ``encoder="rows"`` still load; ``"colrow"`` and ``"axial"`` were removed and raise ``ValueError``.
+
+    Args:
+        max_dim (`int`, defaults to 32): largest ``dim_x`` and ``dim_y``; also the scale of the dims fed to the head.
+        min_n (`int`, defaults to 10): smallest sample size accepted.
+        max_n (`int`, defaults to 500): largest sample size seen in training; ``log n`` is fed to the head in
+            units of ``log max_n``.
+        large_n (`str`, defaults to `"mean"`): how the estimation API reads a sample of more than ``max_n`` rows.
+            `"mean"` (v1): disjoint subsamples of at most ``max_n`` rows, quantiles averaged (the interval stays
+            that of one subsample). `"pooled"`: ``k = ceil(n / max_n)`` subsamples of exactly ``max_n`` rows that
+            cover every row, quantiles averaged, then each quantile's distance from the median scaled by
+            ``sqrt(max_n / n)``, so the interval keeps narrowing as n grows and nothing jumps at ``max_n``.
+        copula (`bool`, defaults to `True`): replace every column by its normal scores (ranks mapped through the
+            normal quantile function), which makes the model invariant to strictly monotone per-column maps.
+            Otherwise columns are standardised.
+        sort_columns (`bool`, defaults to `True`): put the columns inside X and inside Y in a canonical order (by
+            decreasing largest absolute correlation with the other side) before the rows are read, which makes the
+            model invariant to column order (up to exact ties of that key).
+        symmetrize (`str`, defaults to `"average"`): how the output is made symmetric in X and Y. `"average"`
+            encodes both orders and averages them (exact); `"canonical"` encodes once with the sides in a canonical
+            order (exact except for exact ties of the order statistic), at half the cost.
+        sign_canonical (`bool`, defaults to `False`): give every column a canonical sign before the rows are read
+            (:func:`~mist_hf.modeling_mist.canonical_signs`), which makes the model invariant to strictly decreasing
+            per-column maps too (up to exact zeros of the sign statistic). v1 models have it off.
+        zero_point_mass (`bool`, defaults to `False`): let quantiles be exactly 0. The head's log-space output ``L``
+            becomes the MI quantile ``expm1(max(L, 0))``, and a label of exactly 0 is trained as ``-zero_margin`` in
+            log space, so that where independence is likely the low quantiles are 0 and the interval contains 0.
+            Off (v1), quantiles are ``expm1(softplus(L)) > 0``.
+        zero_margin (`float`, defaults to 0.25): the log-space target of a label of exactly 0 with
+            ``zero_point_mass``; positive, so that the quantiles of independent data sit clearly below the kink.
+        classical_features (`bool`, defaults to `False`): feed the head the Gaussian-copula MI of the sample
+            (from the correlation matrix of the normal scores, shrunk towards the identity, in float64), a
+            statistic the attention layers cannot cheaply compute. v1 models have it off.
+        knn_feature (`bool`, defaults to `False`): also feed the head a nearest-neighbour (KSG, k = 3) estimate of
+            MI on the normal scores of at most ``knn_rows`` rows, in float64: a statistic that sees non-monotone
+            dependence where every correlation is near 0, so that such data and independent data look different.
+        knn_rows (`int`, defaults to 256): rows the nearest-neighbour feature reads; a larger sample gives up a
+            subset chosen by a hash of the rows' ranks, so that the choice does not depend on row or column order,
+            column signs, increasing maps or which side is X.
+        quadratic_feature (`bool`, defaults to `False`): also feed the head the Gaussian MI of the normal scores
+            extended by their squares (each column z beside (z^2 - 1) / sqrt(2)), in float64 (see
+            ``quadratic_copula_mi``): a statistic that sees even-shaped dependence, such as Y = |X| + noise, whose
+            correlations are all near 0. It is unchanged by every symmetry the model keeps.
+        null_scaled_features (`bool`, defaults to `False`): also feed the head each Gaussian MI input (plain, and
+            quadratic with ``quadratic_feature``) as the likelihood-ratio statistic 2 n I measured against its
+            chi-square law under independence, a standard score, in float64 (see ``null_scaled_mi``). The raw MI's
+            level under independence depends on n and both dims (below 0.001 nats at 1 + 1 columns and n = 500, 0.37 at
+            16 + 16 and n = 300); on this scale independence reads about 0 at every shape, so "no dependence to be
+            seen" is one threshold for the head. Needs ``classical_features``.
+        discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
+            codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
+            discrete columns are outside the prior. v1 models have it off.
+        soft_rank_temperature (`float`, defaults to 0.05): temperature, in units of the column's standard
+            deviation, of the smooth ranks used when gradients with respect to the inputs are needed.
+        hidden_size (`int`, defaults to 64): width of the row encoder.
+        num_row_layers (`int`, defaults to 2): induced attention layers over rows.
+        num_heads (`int`, defaults to 4): attention heads.
+        num_inducing (`int`, defaults to 16): inducing points of each induced attention layer.
+        num_basis (`int`, defaults to 8): basis functions of the monotone quantile function.
+        quantile_levels (`list[float]`, defaults to ``[0.05, 0.25, 0.5, 0.75, 0.95]``): levels returned when
+            none are requested.
+        loss (`str`, defaults to `"pinball"`): `"pinball"` (quantile loss over sampled levels, in log1p space)
+            or `"mse"` (squared error of the median, in nats).
+        num_train_quantiles (`int`, defaults to 8): levels sampled per dataset for the pinball loss.
+    """
+
+    model_type = "mist"
+
+    max_dim: int = 32
+    min_n: int = 10
+    max_n: int = 500
+    large_n: str = "mean"
+    copula: bool = True
+    sort_columns: bool = True
+    symmetrize: str = "average"
+    sign_canonical: bool = False
+    zero_point_mass: bool = False
+    zero_margin: float = 0.25
+    classical_features: bool = False
+    knn_feature: bool = False
+    knn_rows: int = 256
+    quadratic_feature: bool = False
+    null_scaled_features: bool = False
+    discrete_prior: bool = False
+    soft_rank_temperature: float = 0.05
+    hidden_size: int = 64
+    num_row_layers: int = 2
+    num_heads: int = 4
+    num_inducing: int = 16
+    num_basis: int = 8
+    quantile_levels: list[float] | None = None
+    loss: str = "pinball"
+    num_train_quantiles: int = 8
+
+    def __post_init__(self, **kwargs):
+        encoder = kwargs.pop("encoder", "rows")
+        if encoder in REMOVED_ENCODERS:
+            raise ValueError(
+                f"encoder={encoder!r} was removed after the comparison in docs/architecture.md; MIST has the 'rows' "
+                "encoder only (a model saved with that encoder needs the code of commit eeedbef or earlier)"
+            )
+        if encoder != "rows":
+            raise ValueError(f"unknown encoder={encoder!r}: MIST has the 'rows' encoder only")
+        for name in RETIRED_FIELDS:
+            kwargs.pop(name, None)
+        if self.quantile_levels is None:
+            self.quantile_levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+        self.quantile_levels = [float(t) for t in self.quantile_levels]
+        if self.symmetrize not in ("average", "canonical"):
+            raise ValueError(f"symmetrize must be 'average' or 'canonical', got {self.symmetrize!r}")
+        if self.large_n not in ("mean", "pooled"):
+            raise ValueError(f"large_n must be 'mean' or 'pooled', got {self.large_n!r}")
+        if self.loss not in ("pinball", "mse"):
+            raise ValueError(f"loss must be 'pinball' or 'mse', got {self.loss!r}")
+        if not self.quantile_levels or not all(0.0 < t < 1.0 for t in self.quantile_levels):
+            raise ValueError(f"quantile_levels must be non-empty and lie in (0, 1), got {self.quantile_levels}")
+        for name in POSITIVE_FIELDS:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.hidden_size % self.num_heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})")
+        if int(self.knn_rows) < 8:
+            raise ValueError(f"knn_rows must be >= 8, got {self.knn_rows}")
+        if not self.zero_margin > 0:
+            raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
+        if self.null_scaled_features and not self.classical_features:
+            raise ValueError("null_scaled_features rescales the Gaussian MI inputs; it needs classical_features=True")
+        if self.min_n < 2 or self.max_n < self.min_n:
+            raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
+        super().__post_init__(**kwargs)
+
+
+__all__ = ["MistConfig"]
