@@ -51,11 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         "train": (spec, range(args.start, args.start + args.examples)),
         "validation": (get_split("validation_v2"), range(args.validation_examples)),
     }
-    cache = {"model": str(args.model), "train": [], "validation": []}
+    # What the cached inputs were computed from: a cache of another model or other examples is refused, not reused.
+    source = {"model": str(args.model), "start": args.start, "validation_examples": args.validation_examples}
+    cache = {**source, "train": [], "validation": []}
     if args.cache and Path(args.cache).exists():
         cache = torch.load(args.cache)
-        if cache["model"] != str(args.model):
-            raise SystemExit(f"{args.cache} holds inputs of {cache['model']}, not of {args.model}")
+        for key, value in source.items():
+            if cache.get(key) != value:
+                raise SystemExit(f"{args.cache} holds inputs for {key}={cache.get(key)!r}, not {value!r}")
     for part, (split, indices) in wanted.items():
         done = sum(len(block[1]) for block in cache[part])
         for first in range(done, len(indices), args.block):

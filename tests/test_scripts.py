@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
@@ -131,3 +133,30 @@ def test_bench_pairwise_runs_at_tiny_size(tiny_model_dir, tmp_path):
               "--processes", "1", "--repeats", "1", "--sklearn-pairs", "4", "--accuracy-columns", "5",
               "--accuracy-n", "120", "--out", str(tmp_path))  # fmt: skip
     assert "| mist, 1 process(es) | 120 | 10 |" in out and "| scikit-learn, the subset | 4 |" in out
+
+
+def test_refit_head_resumes_from_its_cache_and_refuses_another_ones(tmp_path, capsys):
+    """refit_head.py saves a model with the refit head and its validation record; a second run reads the cached
+    inputs instead of recomputing them, and a cache made for other examples is refused."""
+    import json
+    import runpy
+
+    from helpers import TINY
+
+    from mist_hf import MistConfig, MistModel
+
+    model_dir = tmp_path / "canonical"
+    options = dict(symmetrize="canonical", zero_point_mass=True, classical_features=True)
+    MistModel(MistConfig(**TINY, **options)).save_pretrained(model_dir)
+    main = runpy.run_path(str(ROOT / "scripts" / "refit_head.py"), run_name="loaded")["main"]
+    common = ["--model", str(model_dir), "--examples", "6", "--validation_examples", "4", "--steps", "5",
+              "--batch", "4", "--block", "3", "--cache", str(tmp_path / "cache.pt"), "--start", "100"]  # fmt: skip
+    main([*common, "--out", str(tmp_path / "first")])
+    assert "train: 6 of 6" in capsys.readouterr().out
+    record = json.loads((tmp_path / "first" / "refit_head.json").read_text())["record"]
+    assert [r["step"] for r in record] == [0, 5]
+    assert (tmp_path / "first" / "model.safetensors").is_file()
+    main([*common, "--out", str(tmp_path / "second")])
+    assert "train:" not in capsys.readouterr().out  # every input came from the cache
+    with pytest.raises(SystemExit, match="start"):
+        main([*common[:-1], "200", "--out", str(tmp_path / "third")])
