@@ -215,6 +215,11 @@ def test_validate_pair_accepts_the_envelope_edges():
             r"^y repeats column\(s\), which adds nothing but weight: a = b$",
         ),
         (X, X[:, 1], r"^x and y share column\(s\), so I\(X; Y\) is infinite: x\[1\] = y\[0\]$"),
+        (  # equal values, whatever the sign of a zero
+            np.hstack([np.vstack([[0.0, 1.0], X[1:]]), np.vstack([[-0.0], X[1:, :1]])]),
+            Y,
+            r"^x repeats column\(s\), which adds nothing but weight: x\[0\] = x\[2\]$",
+        ),
         (np.array([["a"] * 2] * 120, dtype=object), Y, "x must be numeric"),
         (pd.DataFrame({"u": X[:, 0], "s": ["z"] * 120}), Y, "non-numeric column"),
         (X.reshape(120, 2, 1), Y, "1-D"),
@@ -255,6 +260,16 @@ def test_flat_dataset_layout():
     assert torch.equal(batch["labels"], torch.tensor([0.1]))
     unlabelled = pad_batch([{"x": np.ones((4, 1)), "y": np.ones((4, 2))}])
     assert "labels" not in unlabelled and unlabelled["x"].dtype == torch.float32
+
+
+def test_column_ranks_are_the_average_ranks_of_each_column():
+    from mist_hf.preprocessing import _average_ranks, _column_ranks
+
+    rng = np.random.default_rng(0)
+    for trial in range(50):
+        n, d = int(rng.integers(2, 60)), int(rng.integers(1, 6))
+        a = rng.integers(0, 4, (n, d)).astype(float) if trial % 2 else rng.standard_normal((n, d))  # ties, or none
+        assert np.array_equal(_column_ranks(a), np.stack([_average_ranks(c) for c in a.T], axis=1))
 
 
 def test_exact_monotone_relations_warn_that_mi_is_infinite():

@@ -286,15 +286,21 @@ def misleading_inputs(
       Not reported with ``discrete_in_prior`` (a model trained on discrete columns, as v2 is).
     """
     reasons = []
-    x_ranks = [_average_ranks(c) for c in xa.T]
-    y_ranks = [_average_ranks(c) for c in ya.T]
+    x_ranks, y_ranks = _column_ranks(xa), _column_ranks(ya)
     n = xa.shape[0]
-    pairs = [
-        (i, j)
-        for i, rx in enumerate(x_ranks)
-        for j, ry in enumerate(y_ranks)
-        if np.array_equal(rx, ry) or np.array_equal(rx, n + 1 - ry)
-    ]
+    # Equal rank vectors found by their bytes (ranks are exact halves, so equal vectors have equal bytes): one pass
+    # instead of comparing every column of x with every column of y.
+    x_by_ranks: dict[bytes, list[int]] = {}
+    for i in range(x_ranks.shape[1]):
+        x_by_ranks.setdefault(x_ranks[:, i].tobytes(), []).append(i)
+    pairs = sorted(
+        {
+            (i, j)
+            for j in range(y_ranks.shape[1])
+            for ranks in (y_ranks[:, j], n + 1 - y_ranks[:, j])
+            for i in x_by_ranks.get(ranks.tobytes(), [])
+        }
+    )
     monotone = [f"{x_cols[i]} ~ {y_cols[j]}" for i, j in pairs if not _is_discrete(xa[:, i])]
     if monotone:
         reasons.append(
@@ -335,6 +341,23 @@ def _plugin_entropy(col: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
+def _column_ranks(a: np.ndarray) -> np.ndarray:
+    """:func:`_average_ranks` of every column of ``a`` ``(n, d)`` at once: ``(n, d)`` float64, exact halves."""
+    n = a.shape[0]
+    order = np.argsort(a, axis=0, kind="stable")
+    s = np.take_along_axis(a, order, axis=0)
+    pos = np.arange(n)[:, None]
+    starts = np.ones(s.shape, dtype=bool)
+    starts[1:] = s[1:] != s[:-1]
+    ends = np.ones(s.shape, dtype=bool)
+    ends[:-1] = starts[1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=0)  # 0-based first position of each tie run
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[::-1], axis=0)[::-1]
+    ranks = np.empty(s.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=0)
+    return ranks
+
+
 def _average_ranks(col: np.ndarray) -> np.ndarray:
     """Ranks 1..n of a 1-D array, tied values sharing the average of their ranks."""
     _, inverse, counts = np.unique(col, return_inverse=True, return_counts=True)
@@ -347,11 +370,14 @@ def _equal_columns(
 ) -> str:
     """``"a[0] = b[2], ..."`` for the pairs of identical columns of ``a`` and ``b`` (each pair once when ``same``);
     with ``continuous_only``, only columns with more than :data:`FEW_VALUES` distinct values."""
+    b_by_values: dict[bytes, list[int]] = {}
+    for j in range(b.shape[1]):
+        b_by_values.setdefault((b[:, j] + 0.0).tobytes(), []).append(j)  # + 0.0: -0.0 and 0.0 compare equal
     pairs = [
         f"{a_cols[i]} = {b_cols[j]}"
         for i in range(a.shape[1])
-        for j in range(i + 1 if same else 0, b.shape[1])
-        if np.array_equal(a[:, i], b[:, j]) and not (continuous_only and _is_discrete(a[:, i]))
+        for j in b_by_values.get((a[:, i] + 0.0).tobytes(), [])
+        if (j > i or not same) and not (continuous_only and _is_discrete(a[:, i]))
     ]
     return ", ".join(pairs)
 
@@ -369,7 +395,7 @@ def model_inputs(a: np.ndarray, copula: bool) -> np.ndarray:
     """
     a = np.asarray(a, dtype=np.float64)
     if copula:
-        return np.stack([_average_ranks(col) for col in a.T], axis=1).astype(np.float32).reshape(a.shape)
+        return _column_ranks(a).astype(np.float32).reshape(a.shape)
     std = a.std(axis=0)
     return ((a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
 
