@@ -214,9 +214,9 @@ class MistModel(MistPreTrainedModel):
         on (the Gaussian-copula, KSG and quadratic MI, then the Gaussian ones null-scaled): P = 2 passes (X, Y) then
         (Y, X) with ``symmetrize="average"``, one pass in the canonical side order with ``"canonical"``."""
         if self.config.sign_canonical:
-            z = canonical_signs(z, row_mask, x_mask, y_mask)
+            z = canonical_signs(z, row_mask, x_mask, y_mask, exact=self.config.copula)
         if self.config.sort_columns:
-            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask)
+            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask, exact=self.config.copula)
         zx, mx, zy, my = self._pad_sides(z, x_mask, y_mask)
         b = z.shape[0]
         if self.config.symmetrize == "canonical":
@@ -236,7 +236,8 @@ class MistModel(MistPreTrainedModel):
             gaussian = gaussian_copula_mi(z, row_mask, x_mask, y_mask)
             scalars.append(torch.log1p(gaussian))
         if self.config.knn_feature:
-            scalars.append(torch.asinh(knn_mi(z, row_mask, x_mask, y_mask, self.config.knn_rows)))
+            knn = knn_mi(z, row_mask, x_mask, y_mask, self.config.knn_rows, exact=self.config.copula)
+            scalars.append(torch.asinh(knn))
         if self.config.quadratic_feature:
             quadratic = quadratic_copula_mi(z, row_mask, x_mask, y_mask)
             scalars.append(torch.log1p(quadratic))
@@ -303,7 +304,7 @@ class MistModel(MistPreTrainedModel):
 
 
 def sort_columns(
-    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
+    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, exact: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Canonical column order: inside X and inside Y, columns by decreasing dependence on the other side.
 
@@ -314,13 +315,14 @@ def sort_columns(
     columns w of its own side, ``mean(u^2 * sum_v v^2)``, and ``sum_w |mean(u^2 w)|`` over every other column w (the
     last two tell apart columns whose correlations all tie, as when X = Y column by column). All are unchanged by
     negating any column, so the order is too. Padded columns go last. Any permutation of the columns inside X or
-    inside Y gives the same sorted matrix, except between columns that tie on every key. Returns the reordered ``z``
-    ``(B, n, C)`` and masks.
+    inside Y gives the same sorted matrix, except between columns that tie on every key. With ``exact`` (``z`` are
+    normal scores) the keys come from :func:`exact_scores`, so that float32 rounding cannot break a tie one way for a
+    column and the other way for its negation. Returns the reordered ``z`` ``(B, n, C)`` and masks.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]
     rows = row_mask.to(torch.float64).unsqueeze(-1)  # (B, n, 1)
-    zd = z.detach().to(torch.float64) * rows
+    zd = _decision_scores(z, row_mask, exact) * rows
     n_valid = rows.sum(1, keepdim=True).clamp(min=1)  # (B, 1, 1)
     zx, zy = zd[:, :, :dx], zd[:, :, dx:]
     cross = (zx.transpose(1, 2) @ zy) / n_valid  # (B, dx, dy); 0 at padded columns
@@ -367,7 +369,12 @@ def _lexicographic_order(keys: list[torch.Tensor], mask: torch.Tensor) -> torch.
 
 
 def canonical_signs(
-    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, iterations: int = 4
+    z: torch.Tensor,
+    row_mask: torch.Tensor,
+    x_mask: torch.Tensor,
+    y_mask: torch.Tensor,
+    iterations: int = 4,
+    exact: bool = False,
 ) -> torch.Tensor:
     """``z`` ``(B, n, C)`` with every column multiplied by a canonical sign, so that negating columns changes nothing.
 
@@ -379,14 +386,15 @@ def canonical_signs(
     negates the matching rows or columns of C and so the matching signs, up to negating all of them at once, which
     the last rule removes: all signs flip together when ``t = sum_i a_i^2 b_i + a_i b_i^2 < 0`` (a, b the row sums of
     the signed X and Y scores), an odd statistic. The statistics are computed in float64 and rounded to 1e-9 before
-    each decision. Exact except where a statistic is within 1e-9 of 0 or there is a tie to 1e-9 (of the largest
-    entry, or of the two runs' objectives). Signs carry no gradient.
+    each decision; with ``exact`` (``z`` are normal scores) from :func:`exact_scores`, which a negated column negates
+    exactly. Exact except where a statistic is within 1e-9 of 0 or there is a tie to 1e-9 (of the largest entry, or
+    of the two runs' objectives). Signs carry no gradient.
     """
     b = z.shape[0]
     dx = x_mask.shape[1]
     # Decisions are made in float64 on statistics rounded to 1e-9, so that summation order (row order) and the last
     # bit of a negated normal score cannot flip them.
-    zd = z.detach().to(torch.float64)
+    zd = _decision_scores(z, row_mask, exact)
     n_valid = row_mask.sum(1).clamp(min=1).to(torch.float64).view(b, 1, 1)
     cross = _rounded(zd[:, :, :dx].transpose(1, 2) @ zd[:, :, dx:] / n_valid)  # (B, dx, dy); 0 at padded columns
     dy = cross.shape[2]
@@ -501,20 +509,26 @@ KNN_K = 3
 
 
 def knn_mi(
-    z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, rows: int = 256
+    z: torch.Tensor,
+    row_mask: torch.Tensor,
+    x_mask: torch.Tensor,
+    y_mask: torch.Tensor,
+    rows: int = 256,
+    exact: bool = False,
 ) -> torch.Tensor:
     """``(B,)`` KSG estimate of I(X; Y) in nats (Kraskov et al.'s first estimator, max-norm, k = :data:`KNN_K`) from
     normal scores ``z`` ``(B, n, C)``, in float64, on at most ``rows`` real rows.
 
     A larger sample gives up the rows with the smallest :func:`row_hash` keys, a pseudo-random choice that depends
     only on the rows' ranks, so that it is the same under row and column permutations, negated columns, increasing
-    maps and swapping X and Y. Distances come from :func:`exact_scores` (exactly odd) and are rounded to 1e-9, so
-    that no last bit can change a count. The estimate is ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))``
-    over the m rows, and can be slightly negative. Carries no gradient.
+    maps and swapping X and Y. Distances come from :func:`exact_scores` (exactly odd; with ``exact``, for normal
+    scores) and are rounded to 1e-9, so that no last bit can change a count. The estimate is
+    ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))`` over the m rows, and can be slightly negative. Carries
+    no gradient.
     """
     b, n, c = z.shape
     dx = x_mask.shape[1]
-    zd = exact_scores(z.detach(), row_mask)
+    zd = _decision_scores(z, row_mask, exact)
     valid = row_mask
     if n > rows:
         chosen = row_hash(zd, row_mask, x_mask, y_mask).topk(rows, dim=1, largest=False).indices  # (B, rows)
@@ -553,6 +567,12 @@ def exact_scores(z: torch.Tensor, row_mask: torch.Tensor) -> torch.Tensor:
     low = torch.minimum(twice, total - twice)  # the folded rank, the same for a column and its reverse
     lower = torch.special.ndtri(low.to(torch.float64) / total.to(torch.float64))  # <= 0
     return torch.where(2 * twice > total, -lower, lower)
+
+
+def _decision_scores(z: torch.Tensor, row_mask: torch.Tensor, exact: bool) -> torch.Tensor:
+    """``z`` in float64 for the statistics behind discrete choices: :func:`exact_scores` when ``exact`` (``z`` are
+    normal scores), else ``z`` as it is (standardised values, which carry no ranks to rebuild them from)."""
+    return exact_scores(z.detach(), row_mask) if exact else z.detach().to(torch.float64)
 
 
 def row_hash(z: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
