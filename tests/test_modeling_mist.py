@@ -467,11 +467,9 @@ def test_knn_feature_subsample_keeps_every_symmetry():
     assert est(x, y, rows=100) != base
 
 
-def test_column_order_ignores_decreasing_maps_when_keys_tie():
-    """Sample 538 of validation_v2 (25 rows, 13 + 2 columns; each Y column binary with one non-zero row) has
-    cross-correlations that tie exactly. Sort keys from float32 scores, which are odd only up to rounding, broke
-    those ties one way for the sample and another for its decreasing maps (the sorted scores moved by 2.6, the
-    estimate by 0.060 nats). From exact scores the order, and so the head's input, stays put."""
+def _head_inputs_under_decreasing_maps(index: int, shape: tuple[int, int, int], maps: int) -> list[torch.Tensor]:
+    """The head's input (a tiny canonical model with the KSG input, the last one) for validation_v2 sample
+    ``index`` (n, dx, dy = ``shape``) and for ``maps`` of its decreasing maps."""
     import numpy as np
 
     from mist_hf import MistConfig, MistModel
@@ -483,13 +481,23 @@ def test_column_order_ignores_decreasing_maps_when_keys_tie():
     model = MistModel(MistConfig(**TINY, **options)).eval()
     heard = []
     model.head.register_forward_pre_hook(lambda module, args: heard.append(args[0][0]))
-    example = generate_example(get_split("validation_v2"), 538)
-    assert (example.n, example.x.shape[1], example.y.shape[1]) == (25, 13, 2)
+    example = generate_example(get_split("validation_v2"), index)
+    assert (example.n, example.x.shape[1], example.y.shape[1]) == shape
     rng = np.random.default_rng(0)
-    samples = [(example.x, example.y)] + [SYMMETRIES["decreasing maps"](example.x, example.y, rng) for _ in range(6)]
+    samples = [(example.x, example.y)]
+    samples += [SYMMETRIES["decreasing maps"](example.x, example.y, rng) for _ in range(maps)]
     with torch.no_grad():
         for x, y in samples:
             model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
+    return heard
+
+
+def test_column_order_ignores_decreasing_maps_when_keys_tie():
+    """Sample 538 of validation_v2 (25 rows, 13 + 2 columns; each Y column binary with one non-zero row) has
+    cross-correlations that tie exactly. Sort keys from float32 scores, which are odd only up to rounding, broke
+    those ties one way for the sample and another for its decreasing maps (the sorted scores moved by 2.6, the
+    estimate by 0.060 nats). From exact scores the order, and so the head's input, stays put."""
+    heard = _head_inputs_under_decreasing_maps(538, (25, 13, 2), maps=6)
     assert max(float((h - heard[0]).abs().max()) for h in heard) < 1e-5
 
 
@@ -510,25 +518,8 @@ def test_knn_feature_ignores_decreasing_maps_when_distances_tie():
     n grid values), so a count decided on the float32 scores' last bit (they are odd only up to rounding) moved
     the KSG input from 0.21 to 0.29 under decreasing maps of this 15-row, 32 + 19 column sample of validation_v2.
     The scores are rebuilt exactly odd from their ranks, so the input does not move at all."""
-    import numpy as np
-
-    from mist_hf import MistConfig, MistModel
-    from mist_hf.meta import generate_example, get_split
-    from mist_hf.symmetry import SYMMETRIES
-
-    torch.manual_seed(0)
-    options = dict(symmetrize="canonical", sign_canonical=True, classical_features=True, knn_feature=True)
-    model = MistModel(MistConfig(**TINY, **options)).eval()
-    heard = []
-    model.head.register_forward_pre_hook(lambda module, args: heard.append(args[0][0, -1].item()))
-    example = generate_example(get_split("validation_v2"), 209)
-    assert (example.n, example.x.shape[1], example.y.shape[1]) == (15, 32, 19)
-    rng = np.random.default_rng(0)
-    samples = [(example.x, example.y)] + [SYMMETRIES["decreasing maps"](example.x, example.y, rng) for _ in range(4)]
-    with torch.no_grad():
-        for x, y in samples:
-            model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
-    assert len(set(heard)) == 1, heard  # the KSG input is the last one here
+    heard = _head_inputs_under_decreasing_maps(209, (15, 32, 19), maps=4)
+    assert len({float(h[-1]) for h in heard}) == 1, heard  # the KSG input, exactly
 
 
 @pytest.mark.parametrize(
