@@ -174,6 +174,23 @@ def log_space_to_mi(log_q: torch.Tensor, zero_point_mass: bool = False) -> torch
     return torch.expm1(F.relu(log_q) if zero_point_mass else F.softplus(log_q))
 
 
+def zero_mass_target(mi: torch.Tensor, zero_margin: float) -> torch.Tensor:
+    """The head's log-space target for true MIs ``mi`` with ``zero_point_mass``: ``log1p(mi)``, and ``-zero_margin``
+    for exactly 0, so that every level below the chance of independence maps to exactly 0 through ``max(L, 0)``."""
+    return torch.where(mi > 0, torch.log1p(mi.clamp(min=0)), -zero_margin)
+
+
+def random_levels(
+    batch: int,
+    count: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """``(batch, count)`` quantile levels uniform in [0.01, 0.99]: the training loss's levels, drawn per dataset."""
+    return torch.rand(batch, count, generator=generator, device=device, dtype=dtype) * 0.98 + 0.01
+
+
 def pinball_loss(pred: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
     """Mean pinball loss. pred ``(B, Q)``, target ``(B,)``, taus ``(Q,)`` or ``(B, Q)``."""
     diff = target.unsqueeze(-1) - pred

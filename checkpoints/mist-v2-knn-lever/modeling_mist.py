@@ -24,8 +24,10 @@ from .layers import (
     log_space_to_mi,
     normal_scores,
     pinball_loss,
+    random_levels,
     soft_normal_scores,
     standardize,
+    zero_mass_target,
 )
 
 
@@ -213,10 +215,17 @@ class MistModel(MistPreTrainedModel):
         """The head's input for each pass, ``(P, B, hidden_size + 3 + k)``, k the classical inputs the config turns
         on (the Gaussian-copula, KSG and quadratic MI, then the Gaussian ones null-scaled): P = 2 passes (X, Y) then
         (Y, X) with ``symmetrize="average"``, one pass in the canonical side order with ``"canonical"``."""
-        if self.config.sign_canonical:
-            z = canonical_signs(z, row_mask, x_mask, y_mask, exact=self.config.copula)
-        if self.config.sort_columns:
-            z, x_mask, y_mask = sort_columns(z, row_mask, x_mask, y_mask, exact=self.config.copula)
+        # float64 scores for the discrete choices and the KSG input: computed once, then signed and sorted with z
+        zd = None
+        if self.config.sign_canonical or self.config.sort_columns or self.config.knn_feature:
+            zd = _decision_scores(z, row_mask, exact=self.config.copula)
+        if self.config.sign_canonical:  # as canonical_signs
+            signs = _sign_vector(zd, row_mask, x_mask, y_mask)
+            z, zd = z * signs.to(z.dtype), zd * signs
+        if self.config.sort_columns:  # as sort_columns
+            order = _column_order(zd, row_mask, x_mask, y_mask)
+            z, zd = _reorder(z, order), _reorder(zd, order)
+            x_mask, y_mask = _reorder_masks(x_mask, y_mask, order)
         zx, mx, zy, my = self._pad_sides(z, x_mask, y_mask)
         b = z.shape[0]
         if self.config.symmetrize == "canonical":
@@ -236,8 +245,7 @@ class MistModel(MistPreTrainedModel):
             gaussian = gaussian_copula_mi(z, row_mask, x_mask, y_mask)
             scalars.append(torch.log1p(gaussian))
         if self.config.knn_feature:
-            knn = knn_mi(z, row_mask, x_mask, y_mask, self.config.knn_rows, exact=self.config.copula)
-            scalars.append(torch.asinh(knn))
+            scalars.append(torch.asinh(_knn_mi_of_scores(zd, row_mask, x_mask, y_mask, self.config.knn_rows)))
         if self.config.quadratic_feature:
             quadratic = quadratic_copula_mi(z, row_mask, x_mask, y_mask)
             scalars.append(torch.log1p(quadratic))
@@ -287,9 +295,8 @@ class MistModel(MistPreTrainedModel):
         if self.config.loss == "mse":
             return ((median - labels) ** 2).mean()
         if self.config.zero_point_mass:
-            # Quantiles of the log-space target, of which the output is the monotone image max(L, 0): a label of
-            # exactly 0 sits at -zero_margin, so every level below the chance of independence maps to exactly 0.
-            target = torch.where(labels > 0, torch.log1p(labels.clamp(min=0)), -self.config.zero_margin)
+            # Quantiles of the log-space target, of which the output is the monotone image max(L, 0).
+            target = zero_mass_target(labels, self.config.zero_margin)
 
             def link(log_q: torch.Tensor) -> torch.Tensor:
                 return log_q
@@ -297,8 +304,7 @@ class MistModel(MistPreTrainedModel):
             target = torch.log1p(labels)
             link = nn.functional.softplus
         if self.training:
-            taus = torch.rand(b, self.config.num_train_quantiles, device=levels.device, dtype=levels.dtype)
-            taus = taus * 0.98 + 0.01
+            taus = random_levels(b, self.config.num_train_quantiles, device=levels.device, dtype=levels.dtype)
             return pinball_loss(link(self._log_quantiles(feats, taus)), target, taus)
         return pinball_loss(link(log_q), target, levels)
 
@@ -319,10 +325,16 @@ def sort_columns(
     normal scores) the keys come from :func:`exact_scores`, so that float32 rounding cannot break a tie one way for a
     column and the other way for its negation. Returns the reordered ``z`` ``(B, n, C)`` and masks.
     """
-    b, n, c = z.shape
+    order = _column_order(_decision_scores(z, row_mask, exact), row_mask, x_mask, y_mask)
+    return (_reorder(z, order), *_reorder_masks(x_mask, y_mask, order))
+
+
+def _column_order(zd: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+    """``(B, C)`` the column order of :func:`sort_columns` (X's columns, then Y's), decided on float64 scores ``zd``
+    ``(B, n, C)``."""
     dx = x_mask.shape[1]
     rows = row_mask.to(torch.float64).unsqueeze(-1)  # (B, n, 1)
-    zd = _decision_scores(z, row_mask, exact) * rows
+    zd = zd * rows
     n_valid = rows.sum(1, keepdim=True).clamp(min=1)  # (B, 1, 1)
     zx, zy = zd[:, :, :dx], zd[:, :, dx:]
     cross = (zx.transpose(1, 2) @ zy) / n_valid  # (B, dx, dy); 0 at padded columns
@@ -349,11 +361,20 @@ def sort_columns(
         (zy * zy * sq_x).sum(1) / n_valid[:, 0],
         skew[:, dx:],
     ]
-    order_x = _lexicographic_order(keys_x, x_mask)  # (B, dx)
-    order_y = _lexicographic_order(keys_y, y_mask) + dx
-    order = torch.cat([order_x, order_y], 1)
-    z = torch.gather(z, 2, order.unsqueeze(1).expand(b, n, c))
-    return z, torch.gather(x_mask, 1, order_x), torch.gather(y_mask, 1, order_y - dx)
+    return torch.cat([_lexicographic_order(keys_x, x_mask), _lexicographic_order(keys_y, y_mask) + dx], 1)
+
+
+def _reorder(t: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """``t`` ``(B, n, C)`` with its columns in ``order`` ``(B, C)``."""
+    return torch.gather(t, 2, order.unsqueeze(1).expand(t.shape))
+
+
+def _reorder_masks(
+    x_mask: torch.Tensor, y_mask: torch.Tensor, order: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The column masks ``(B, dx)``, ``(B, dy)`` in ``order`` (X's columns, then Y's, as from :func:`_column_order`)."""
+    dx = x_mask.shape[1]
+    return torch.gather(x_mask, 1, order[:, :dx]), torch.gather(y_mask, 1, order[:, dx:] - dx)
 
 
 def _lexicographic_order(keys: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
@@ -390,11 +411,18 @@ def canonical_signs(
     exactly. Exact except where a statistic is within 1e-9 of 0 or there is a tie to 1e-9 (of the largest entry, or
     of the two runs' objectives). Signs carry no gradient.
     """
-    b = z.shape[0]
+    signs = _sign_vector(_decision_scores(z, row_mask, exact), row_mask, x_mask, y_mask, iterations)
+    return z * signs.to(z.dtype)
+
+
+def _sign_vector(
+    zd: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, iterations: int = 4
+) -> torch.Tensor:
+    """The ``(B, 1, C)`` float64 signs of :func:`canonical_signs`, decided on float64 scores ``zd`` ``(B, n, C)``."""
+    b = zd.shape[0]
     dx = x_mask.shape[1]
     # Decisions are made in float64 on statistics rounded to 1e-9, so that summation order (row order) and the last
     # bit of a negated normal score cannot flip them.
-    zd = _decision_scores(z, row_mask, exact)
     n_valid = row_mask.sum(1).clamp(min=1).to(torch.float64).view(b, 1, 1)
     cross = _rounded(zd[:, :, :dx].transpose(1, 2) @ zd[:, :, dx:] / n_valid)  # (B, dx, dy); 0 at padded columns
     dy = cross.shape[2]
@@ -409,7 +437,7 @@ def canonical_signs(
         return sgn((s_x.unsqueeze(1) @ cross)[:, 0])
 
     top = cross.abs().flatten(1).argmax(1)  # (B,) position of the largest |C_jk|
-    rows = torch.arange(b, device=z.device)
+    rows = torch.arange(b, device=zd.device)
     s_y = sgn(cross[rows, top // dy, :])  # run 1: X first
     s_x2 = sgn(cross[rows, :, top % dy])  # run 2: Y first
     for _ in range(iterations):
@@ -424,7 +452,7 @@ def canonical_signs(
     signed = zd * signs
     a, c = signed[:, :, :dx].sum(-1), signed[:, :, dx:].sum(-1)  # (B, n); padding is 0
     t = _rounded((a * a * c + a * c * c).sum(1) / n_valid.view(b))
-    return z * (signs * sgn(t).view(b, 1, 1)).to(z.dtype)
+    return signs * sgn(t).view(b, 1, 1)
 
 
 def _rounded(v: torch.Tensor, scale: float = 1e9) -> torch.Tensor:
@@ -526,9 +554,15 @@ def knn_mi(
     ``psi(k) + psi(m) - mean(psi(n_x + 1) + psi(n_y + 1))`` over the m rows, and can be slightly negative. Carries
     no gradient.
     """
-    b, n, c = z.shape
+    return _knn_mi_of_scores(_decision_scores(z, row_mask, exact), row_mask, x_mask, y_mask, rows)
+
+
+def _knn_mi_of_scores(
+    zd: torch.Tensor, row_mask: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor, rows: int
+) -> torch.Tensor:
+    """:func:`knn_mi` on float64 scores ``zd`` ``(B, n, C)``."""
+    b, n, c = zd.shape
     dx = x_mask.shape[1]
-    zd = _decision_scores(z, row_mask, exact)
     valid = row_mask
     if n > rows:
         chosen = row_hash(zd, row_mask, x_mask, y_mask).topk(rows, dim=1, largest=False).indices  # (B, rows)
@@ -539,7 +573,7 @@ def knn_mi(
     zy = zd[:, :, dx:] * y_mask.unsqueeze(1)
     dist_x = _rounded(torch.cdist(zx, zx, p=float("inf")))  # (B, r, r)
     dist_y = _rounded(torch.cdist(zy, zy, p=float("inf")))
-    pair = valid.unsqueeze(2) & valid.unsqueeze(1) & ~torch.eye(r, dtype=torch.bool, device=z.device)
+    pair = valid.unsqueeze(2) & valid.unsqueeze(1) & ~torch.eye(r, dtype=torch.bool, device=zd.device)
     joint = torch.maximum(dist_x, dist_y).masked_fill(~pair, torch.inf)
     eps = joint.topk(min(KNN_K, r), dim=2, largest=False).values[..., -1:]  # (B, r, 1): k-th neighbour's distance
     n_x = ((dist_x < eps) & pair).sum(2).to(torch.float64)  # (B, r)
@@ -547,7 +581,7 @@ def knn_mi(
     m = valid.sum(1).to(torch.float64).clamp(min=1)
     psi = torch.special.digamma
     terms = ((psi(n_x + 1) + psi(n_y + 1)) * valid).sum(1) / m
-    return psi(torch.tensor(float(KNN_K), dtype=torch.float64, device=z.device)) + psi(m) - terms
+    return psi(torch.tensor(float(KNN_K), dtype=torch.float64, device=zd.device)) + psi(m) - terms
 
 
 def _twice_ranks(z: torch.Tensor, row_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

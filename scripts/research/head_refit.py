@@ -37,9 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from mist_hf.layers import MonotoneQuantileHead, log_space_to_mi, pinball_loss
-    from mist_hf.meta import generate_example, get_split
+    from mist_hf.layers import MonotoneQuantileHead, log_space_to_mi, pinball_loss, random_levels, zero_mass_target
     from mist_hf.modeling_mist import MistModel, null_scaled_mi
+    from mist_hf.training.head_refit import head_inputs, sample_head_inputs
 
     torch.manual_seed(0)
     model = MistModel.from_pretrained(args.model).eval()
@@ -48,26 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the model needs classical_features, knn_feature and quadratic_feature")
     if config.null_scaled_features:
         raise SystemExit("the model already reads the null-scaled inputs")
-    inputs: list[torch.Tensor] = []
-    model.head.register_forward_pre_hook(lambda module, a: inputs.append(a[0].detach()))
-
-    def head_input(x: np.ndarray, y: np.ndarray) -> torch.Tensor:
-        inputs.clear()
-        with torch.no_grad():
-            model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
-        return inputs[0][0]  # (D,): the one pass of a canonical model
-
-    spec = get_split("train_v2")
-    feats, labels = [], []
-    for i in range(args.examples):
-        example = generate_example(spec, args.start + i)
-        feats.append(head_input(example.x, example.y))
-        labels.append(example.mi)
-    h, mi = torch.stack(feats), torch.tensor(labels, dtype=torch.float32)
+    h, mi = head_inputs(model, "train_v2", range(args.start, args.start + args.examples))
     probes = []
     for n, d in INDEPENDENT:
-        rows = [head_input(*np.random.default_rng(s).standard_normal((2, n, d))) for s in range(12)]
-        probes.append((n, d, torch.stack(rows)))
+        samples = (np.random.default_rng(s).standard_normal((2, n, d)) for s in range(12))
+        probes.append((n, d, sample_head_inputs(model, samples)))
 
     dh = config.hidden_size  # the head's input: pooled (dh), log n, dims (2), copula, knn, quadratic
 
@@ -79,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return torch.cat([h, torch.stack(scaled, -1).float()], -1)
 
     cut = int(len(h) * 0.85)
-    target = torch.where(mi > 0, torch.log1p(mi.clamp(min=0)), torch.tensor(-config.zero_margin))
+    target = zero_mass_target(mi, config.zero_margin)
     levels = torch.tensor(config.quantile_levels)
     print("| head | pinball | MAE | 90% coverage | " + " | ".join(f"{d}+{d}, n = {n}" for n, d, _ in probes) + " |")
     print("|---|---|---|---|" + "---|" * len(probes))
@@ -96,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             train = extend(h[:cut])
             for _ in range(args.steps):
                 idx = torch.randint(0, cut, (args.batch,))
-                taus = torch.rand(args.batch, config.num_train_quantiles) * 0.98 + 0.01
+                taus = random_levels(args.batch, config.num_train_quantiles)
                 loss = pinball_loss(head(train[idx], taus), target[idx], taus)
                 optimiser.zero_grad()
                 loss.backward()

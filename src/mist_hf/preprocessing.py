@@ -342,7 +342,8 @@ def _plugin_entropy(col: np.ndarray) -> float:
 
 
 def _column_ranks(a: np.ndarray) -> np.ndarray:
-    """:func:`_average_ranks` of every column of ``a`` ``(n, d)`` at once: ``(n, d)`` float64, exact halves."""
+    """Ranks 1..n of every column of ``a`` ``(n, d)``, tied values sharing the average of their ranks: ``(n, d)``
+    float64, exact halves."""
     n = a.shape[0]
     order = np.argsort(a, axis=0, kind="stable")
     s = np.take_along_axis(a, order, axis=0)
@@ -356,13 +357,6 @@ def _column_ranks(a: np.ndarray) -> np.ndarray:
     ranks = np.empty(s.shape)
     np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=0)
     return ranks
-
-
-def _average_ranks(col: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of a 1-D array, tied values sharing the average of their ranks."""
-    _, inverse, counts = np.unique(col, return_inverse=True, return_counts=True)
-    last = np.cumsum(counts)  # the highest rank of each distinct value
-    return (last - (counts - 1) / 2)[inverse]
 
 
 def _equal_columns(

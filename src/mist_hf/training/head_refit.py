@@ -12,45 +12,58 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 
-from ..layers import pinball_loss
+from ..layers import pinball_loss, random_levels, zero_mass_target
 from ..meta import SplitSpec, generate_example, get_split
 from ..modeling_mist import MistModel
 
 
-def head_inputs(model: MistModel, split: str | SplitSpec, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The head's input for each example of ``split`` at ``indices``: ``(N, D)`` float32, and the exact MIs ``(N,)``.
+def sample_head_inputs(model: MistModel, samples: Iterable[tuple[np.ndarray, np.ndarray]]) -> torch.Tensor:
+    """The head's input ``(N, D)`` float32 for each sample ``(x (n, dx), y (n, dy))``, one forward each.
 
     Raises:
         ValueError: unless the model reads each sample in one pass (``symmetrize="canonical"``).
     """
     if model.config.symmetrize != "canonical":
         raise ValueError(f"head refitting needs symmetrize='canonical' (one pass), got {model.config.symmetrize!r}")
-    spec = get_split(split) if isinstance(split, str) else split
     captured: list[torch.Tensor] = []
-    hook = model.head.register_forward_pre_hook(lambda module, args: captured.append(args[0].detach()))
-    rows, labels = [], []
+    hook = model.head.register_forward_pre_hook(lambda module, args: captured.append(args[0][0].detach()))
+    rows = []
     model.eval()
     try:
         with torch.no_grad():
-            for index in indices:
-                example = generate_example(spec, int(index))
+            for x, y in samples:  # the head sees (passes * B, D) = (1, D), once or more a forward
+                model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
+                rows.append(captured[0])
                 captured.clear()
-                x = torch.as_tensor(example.x, dtype=torch.float32)[None]
-                model(x, torch.as_tensor(example.y, dtype=torch.float32)[None])
-                rows.append(captured[0][0])  # (D,): the head sees (passes * B, D) = (1, D)
-                labels.append(example.mi)
     finally:
         hook.remove()
-    return torch.stack(rows), torch.tensor(labels, dtype=torch.float32)
+    return torch.stack(rows)
+
+
+def head_inputs(model: MistModel, split: str | SplitSpec, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head's input for each example of ``split`` at ``indices``: ``(N, D)`` float32, and the exact MIs ``(N,)``
+    (see :func:`sample_head_inputs`)."""
+    spec = get_split(split) if isinstance(split, str) else split
+    labels: list[float] = []
+
+    def samples():  # one example at a time: thousands of samples of up to 5,000 rows do not fit in memory at once
+        for index in indices:
+            example = generate_example(spec, int(index))
+            labels.append(example.mi)
+            yield example.x, example.y
+
+    inputs = sample_head_inputs(model, samples())
+    return inputs, torch.tensor(labels, dtype=torch.float32)
 
 
 def _target(model: MistModel, mi: torch.Tensor) -> torch.Tensor:
-    """The log-space target that ``MistModel``'s loss uses (a label of exactly 0 at ``-zero_margin``)."""
+    """The log-space target that ``MistModel``'s loss uses."""
     if not model.config.zero_point_mass:
         raise ValueError("head refitting is written for zero_point_mass models")
-    return torch.where(mi > 0, torch.log1p(mi.clamp(min=0)), torch.tensor(-model.config.zero_margin))
+    return zero_mass_target(mi, model.config.zero_margin)
 
 
 def validation_loss(model: MistModel, inputs: torch.Tensor, mi: torch.Tensor) -> float:
@@ -85,7 +98,7 @@ def refit_head(
     q = model.config.num_train_quantiles
     for step in range(1, steps + 1):
         idx = torch.randint(0, len(inputs), (batch_size,), generator=generator)
-        taus = torch.rand(batch_size, q, generator=generator) * 0.98 + 0.01  # as MistModel's training loss
+        taus = random_levels(batch_size, q, generator=generator)  # as MistModel's training loss
         loss = pinball_loss(head(inputs[idx], taus), target[idx], taus)
         optimiser.zero_grad()
         loss.backward()
