@@ -14,7 +14,7 @@ REMOVED_ENCODERS = ("colrow", "axial")
 # Keys that older config.json files carry and that configure nothing any more: the removed encoders' sizes and
 # the never-read initializer_range. They are dropped on load, so a re-saved config no longer has them.
 RETIRED_FIELDS = ("column_size", "num_column_layers", "num_pair_forms", "initializer_range")
-POSITIVE_FIELDS = ("max_dim", "min_n", "max_n", "hidden_size", "num_heads", "num_inducing")
+POSITIVE_FIELDS = ("max_dim", "min_n", "max_n", "trained_max_n", "hidden_size", "num_heads", "num_inducing")
 
 
 class MistConfig(PreTrainedConfig):
@@ -22,8 +22,12 @@ class MistConfig(PreTrainedConfig):
 
     The input envelope, which the estimation API enforces, is part of the config: X of shape
     ``(n, dim_x)`` and Y of shape ``(n, dim_y)`` with ``1 <= dim_x, dim_y <= max_dim`` and
-    ``min_n <= n``. Samples larger than ``max_n`` (the largest n seen in training) are subsampled and
-    aggregated by the estimation API.
+    ``min_n <= n``. Samples larger than ``max_n`` rows are subsampled and aggregated by the estimation API.
+
+    Two fields are about sample size and only one of them is a setting: ``trained_max_n`` is part of the trained
+    network (it reads ``log n / log trained_max_n``), so editing it changes every estimate; ``max_n`` is how many rows
+    the estimation API reads in one forward pass, at most ``trained_max_n``, and editing it changes only which rows
+    a larger sample is read through.
 
     The set encoder reads rows of ``[x | y]``, each side zero-padded to ``max_dim`` with its column mask beside it,
     through induced attention over rows (the choice is measured in ``docs/architecture.md``). Older configs that
@@ -32,8 +36,13 @@ class MistConfig(PreTrainedConfig):
     Args:
         max_dim (`int`, defaults to 32): largest ``dim_x`` and ``dim_y``; also the scale of the dims fed to the head.
         min_n (`int`, defaults to 10): smallest sample size accepted.
-        max_n (`int`, defaults to 500): largest sample size seen in training; ``log n`` is fed to the head in
-            units of ``log max_n``.
+        max_n (`int`, defaults to 500): most rows the estimation API reads in one forward pass; a larger sample is
+            read as subsamples of ``max_n`` rows (see ``large_n``). At most ``trained_max_n``: the network never
+            reads a sample larger than it was trained on.
+        trained_max_n (`int`, defaults to ``max_n``): largest sample size seen in training; ``log n`` is fed to the
+            head in units of ``log trained_max_n``. Part of the trained model: set when a model is built for
+            training and saved with it, never an estimation setting. Config files written before this field
+            existed get ``max_n``, which is what their networks read.
         large_n (`str`, defaults to `"mean"`): how the estimation API reads a sample of more than ``max_n`` rows.
             `"mean"` (v1): disjoint subsamples of at most ``max_n`` rows, quantiles averaged (the interval stays
             that of one subsample). `"pooled"`: ``k = ceil(n / max_n)`` subsamples of exactly ``max_n`` rows that
@@ -98,6 +107,7 @@ class MistConfig(PreTrainedConfig):
     max_dim: int = 32
     min_n: int = 10
     max_n: int = 500
+    trained_max_n: int | None = None
     large_n: str = "mean"
     copula: bool = True
     sort_columns: bool = True
@@ -143,8 +153,11 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"loss must be 'pinball' or 'mse', got {self.loss!r}")
         if not self.quantile_levels or not all(0.0 < t < 1.0 for t in self.quantile_levels):
             raise ValueError(f"quantile_levels must be non-empty and lie in (0, 1), got {self.quantile_levels}")
+        if self.trained_max_n is None:
+            self.trained_max_n = self.max_n
+        self._check_types()
         for name in POSITIVE_FIELDS:
-            if int(getattr(self, name)) < 1:
+            if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden_size % self.num_heads:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be a multiple of num_heads ({self.num_heads})")
@@ -156,7 +169,30 @@ class MistConfig(PreTrainedConfig):
             raise ValueError("null_scaled_features rescales the Gaussian MI inputs; it needs classical_features=True")
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
+        if self.max_n > self.trained_max_n:
+            raise ValueError(
+                f"max_n ({self.max_n}) is above trained_max_n ({self.trained_max_n}), the largest sample size this "
+                "model was trained on: it would read samples larger than any it has seen. Keep max_n <= "
+                "trained_max_n (larger samples are read as subsamples; see large_n)"
+            )
         super().__post_init__(**kwargs)
+
+    def _check_types(self) -> None:
+        """Every numeric and boolean field has its type (``"500"`` is not an int, ``1`` is not a bool), so that a
+        hand-edited config.json fails here with the field's name rather than somewhere in the model."""
+        for name, kind in self.__annotations__.items():
+            value = getattr(self, name, None)
+            if kind == "bool":
+                ok = isinstance(value, bool)
+            elif kind in ("int", "int | None"):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif kind == "float":
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                continue
+            if not ok:
+                expected = {"bool": "true or false", "float": "a number"}.get(kind, "an integer")
+                raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
 
 
 __all__ = ["MistConfig"]

@@ -63,6 +63,13 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(min_n=1), "2 <= min_n <= max_n"),
         (dict(min_n=20, max_n=10), "2 <= min_n <= max_n"),
         (dict(null_scaled_features=True), "needs classical_features=True"),
+        (dict(max_n="500"), r"max_n must be an integer, got '500' \(str\)"),
+        (dict(knn_rows=256.0), r"knn_rows must be an integer, got 256.0 \(float\)"),
+        (dict(hidden_size=True), r"hidden_size must be an integer, got True \(bool\)"),
+        (dict(sign_canonical="yes"), r"sign_canonical must be true or false, got 'yes' \(str\)"),
+        (dict(zero_margin="0.25"), r"zero_margin must be a number, got '0.25' \(str\)"),
+        (dict(trained_max_n=0), "trained_max_n must be >= 1"),
+        (dict(max_n=600, trained_max_n=500), r"max_n \(600\) is above trained_max_n \(500\)"),
     ],
 )
 def test_invalid_configs_raise(kwargs, match):
@@ -83,3 +90,17 @@ def test_new_options_default_to_v1_behaviour_so_old_config_files_mean_what_they_
     loaded = MistConfig.from_pretrained(tmp_path)
     assert (loaded.sign_canonical, loaded.zero_point_mass, loaded.zero_margin) == (True, True, 0.5)
     assert (loaded.classical_features, loaded.large_n) == (True, "pooled")
+
+
+def test_trained_max_n_is_saved_and_old_files_get_max_n(tmp_path):
+    """A new config writes the n its network reads; a config.json from before the field reads max_n, as its network
+    did; a smaller max_n (an estimation setting) leaves trained_max_n alone."""
+    assert MistConfig(max_n=800).trained_max_n == 800
+    MistConfig(max_n=800).save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["trained_max_n"] == 800
+    old = json.loads((tmp_path / "config.json").read_text())
+    del old["trained_max_n"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert MistConfig.from_pretrained(tmp_path).trained_max_n == 800
+    small = MistConfig(max_n=300, trained_max_n=800)
+    assert (small.max_n, small.trained_max_n) == (300, 800)

@@ -274,9 +274,9 @@ class MistModel(MistPreTrainedModel):
         return self.row_in(torch.cat([z_first, m_first, z_second, m_second], -1))
 
     def _size_features(self, row_mask, x_mask, y_mask, swapped: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """``(P, B, 3)``: ``log n / log max_n`` and the dims of the first and second side of each pass over
+        """``(P, B, 3)``: ``log n / log trained_max_n`` and the dims of the first and second side of each pass over
         ``max_dim``; ``swapped`` ``(P, B)`` says which passes read Y first."""
-        log_n = torch.log(row_mask.sum(1).to(dtype).clamp(min=1)) / math.log(self.config.max_n)
+        log_n = torch.log(row_mask.sum(1).to(dtype).clamp(min=1)) / math.log(self.config.trained_max_n)
         dx = x_mask.sum(1).to(dtype) / self.config.max_dim
         dy = y_mask.sum(1).to(dtype) / self.config.max_dim
         first, second = torch.where(swapped, dy, dx), torch.where(swapped, dx, dy)
