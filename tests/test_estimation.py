@@ -56,8 +56,14 @@ def test_large_n_is_subsampled_and_aggregated(tiny_model):
     singles = [estimate_mi(x[idx], y[idx], tiny_model) for idx in parts]
     assert est.mi == pytest.approx(np.mean([s.mi for s in singles]), rel=1e-5)
     assert estimate_mi(x, y, tiny_model, seed=3).mi == est.mi  # seeded: repeatable
-    capped = estimate_mi(data(n=5000)[0], data(n=5000)[1], tiny_model, max_subsamples=4)
-    assert capped.subsamples == 4
+    big_x, big_y = data(n=5000)
+    with pytest.warns(UserWarning, match="reads 2,000 of the 5,000 rows"):
+        capped = estimate_mi(big_x, big_y, tiny_model, max_subsamples=4)
+    assert capped.subsamples == 4 and capped.rows_used == 2000
+    parts = _subsample_indices(5000, 500, 4, seed=0)
+    singles = estimate_mi_batch([(big_x[i], big_y[i]) for i in parts], tiny_model)
+    np.testing.assert_allclose(capped.quantiles, np.mean([s.quantiles for s in singles], 0), rtol=1e-5, atol=1e-6)
+    assert capped.interval == pytest.approx(np.mean([s.interval for s in singles], 0), rel=1e-5, abs=1e-6)
 
 
 def test_pairwise_matrix(tiny_model):
@@ -356,13 +362,65 @@ def test_pooled_intervals_narrow_with_n_without_a_jump_at_max_n(pooled_model, sh
     assert big.rows_used == 3200 and big.subsamples == 32
 
 
+@pytest.mark.parametrize("n, max_subsamples", [(250, 32), (1000, 4)])  # every row read; 400 of 1,000 read
+def test_pooled_estimate_is_the_contracted_mean_of_its_subsamples(pooled_model, n, max_subsamples):
+    """By hand: the subsamples' quantile vectors averaged, then contracted towards their median by
+    sqrt(max_n / rows read); the point estimate is the 0.5 quantile (six levels: no middle element to fall on)."""
+    x, y = data(n=n, dx=2, dy=2, seed=9)
+    levels = (0.3, 0.6, 0.8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the capped case says how many rows it reads
+        est = estimate_mi(x, y, pooled_model, seed=4, max_subsamples=max_subsamples, quantile_levels=levels)
+    parts = _subsample_indices(n, 100, max_subsamples, seed=4, pooled=True)
+    rows = len(set(np.concatenate(parts)))
+    assert (est.subsamples, est.rows_used) == (len(parts), rows) and rows == min(n, 100 * max_subsamples)
+    singles = estimate_mi_batch([(x[i], y[i]) for i in parts], pooled_model, quantile_levels=levels)
+    mean = np.mean([s.quantiles for s in singles], 0)
+    at = {round(float(t), 6): i for i, t in enumerate(est.quantile_levels)}
+    assert sorted(at) == [0.05, 0.3, 0.5, 0.6, 0.8, 0.95]
+    expected = mean[at[0.5]] + (mean - mean[at[0.5]]) * math.sqrt(100 / rows)
+    np.testing.assert_allclose(est.quantiles, expected, rtol=1e-5, atol=1e-6)
+    assert est.mi == pytest.approx(expected[at[0.5]], rel=1e-5, abs=1e-6)
+    assert est.interval == pytest.approx((expected[at[0.05]], expected[at[0.95]]), rel=1e-5, abs=1e-6)
+    assert len(np.unique(np.round(expected, 4))) == 6  # distinct quantiles: a wrong level would show
+
+
 def test_refused_none_keeps_the_others(tiny_model):
     x, y = data(n=120)
     bad = (np.ones((120, 1)), y)  # a constant column
     with pytest.raises(ValueError, match="pair 1: x has constant column"):
         estimate_mi_batch([(x, y), bad, (x, y)], tiny_model)
     out = estimate_mi_batch([(x, y), bad, (x, y)], tiny_model, refused="none")
-    assert out[1] is None and out[0] == out[2] == estimate_mi(x, y, tiny_model)
+    single = estimate_mi(x, y, tiny_model)
+    assert out[1] is None
+    for est in (out[0], out[2]):  # a batch of two runs other kernels than a batch of one: equal up to float32 noise
+        np.testing.assert_allclose(est.quantiles, single.quantiles, rtol=1e-5, atol=1e-6)
+        assert (est.n, est.dim_x, est.dim_y, est.subsamples, est.rows_used) == (120, 2, 1, 1, 120)
     assert estimate_mi_batch([bad], tiny_model, refused="none") == [None]
     with pytest.raises(ValueError, match="refused must be"):
         estimate_mi_batch([(x, y)], tiny_model, refused="skip")
+
+
+def test_editing_max_n_in_config_json_changes_only_the_subsampling(tiny_model, tmp_path):
+    """max_n is an estimation setting: lowered in config.json, a sample that fits in one forward reads the same;
+    above trained_max_n (what the network reads) the folder is refused."""
+    import shutil
+
+    folder = tmp_path / "edited"
+    tiny_model.save_pretrained(folder)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["trained_max_n"] == config["max_n"] == 500
+    x, y = data(n=300)
+    before = estimate_mi(x, y, load_model(folder))
+    edited = tmp_path / "edited-400"
+    shutil.copytree(folder, edited)
+    (edited / "config.json").write_text(json.dumps({**config, "max_n": 400}))
+    after = estimate_mi(x, y, load_model(edited))
+    np.testing.assert_allclose(after.quantiles, before.quantiles, rtol=1e-6, atol=1e-7)
+    with pytest.warns(UserWarning, match="reads"):  # n = 1,000: now 3 subsamples of 400, capped at 2
+        assert estimate_mi(*data(n=1000), load_model(edited), max_subsamples=2).subsamples == 2
+    raised = tmp_path / "edited-600"
+    shutil.copytree(folder, raised)
+    (raised / "config.json").write_text(json.dumps({**config, "max_n": 600}))
+    with pytest.raises(ValueError, match=r"max_n \(600\) is above trained_max_n \(500\)"):
+        load_model(raised)

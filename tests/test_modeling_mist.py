@@ -122,11 +122,33 @@ def test_padding_only_through_masks(symmetrize):
     assert not torch.allclose(model(zeros, y0).quantiles, model(zeros[:, :29], y0[:, :29]).quantiles)
 
 
-def test_one_column_sides_and_unequal_dims():
-    model = make()
+@pytest.mark.parametrize("symmetrize", SYMMETRIZE)
+def test_one_column_sides_and_unequal_dims(symmetrize):
+    """One-column and unequal sides: valid quantiles, the swap symmetry, and the same answer when padded to 8 + 8
+    masked columns beside wider samples."""
+    model = make(symmetrize=symmetrize)
     for dx, dy in [(1, 1), (1, 7), (5, 1)]:
         x, y = sample(dx=dx, dy=dy)
-        assert model(x, y).mi.shape == (2,)
+        out = model(x, y)
+        assert out.mi.shape == (2,) and torch.isfinite(out.quantiles).all() and (out.quantiles >= 0).all()
+        assert torch.all(out.quantiles[:, 1:] >= out.quantiles[:, :-1])
+        assert torch.allclose(model(y, x).quantiles, out.quantiles, atol=1e-5)
+        xp, yp = (torch.cat([a, torch.randn(2, 40, 8 - a.shape[2])], 2) for a in (x, y))  # junk in padded columns
+        x_mask, y_mask = (torch.arange(8).expand(2, 8) < d for d in (dx, dy))
+        padded = model(xp, yp, x_mask=x_mask, y_mask=y_mask).quantiles
+        assert torch.allclose(padded, out.quantiles, atol=1e-5), (dx, dy)
+        assert not torch.allclose(model(xp, yp).quantiles, out.quantiles, atol=1e-3)  # the masks are read
+
+
+def test_sort_keys_are_rounded_so_float_noise_cannot_break_a_tie():
+    """Keys equal up to 1e-9 tie, so the next key decides (descending); unrounded, the noise would decide."""
+    from mist_hf.modeling_mist import _lexicographic_order
+
+    noisy_tie = torch.tensor([[0.5, 0.5 + 1e-9, 0.5 - 1e-9]], dtype=torch.float64)
+    second = torch.tensor([[1.0, 3.0, 2.0]], dtype=torch.float64)
+    assert _lexicographic_order([noisy_tie, second], torch.ones(1, 3, dtype=torch.bool)).tolist() == [[1, 2, 0]]
+    apart = torch.tensor([[0.5, 0.5 + 2e-6, 0.5 - 2e-6]], dtype=torch.float64)  # beyond the rounding: it decides
+    assert _lexicographic_order([apart, second], torch.ones(1, 3, dtype=torch.bool)).tolist() == [[1, 0, 2]]
 
 
 def test_losses_and_backward():

@@ -13,10 +13,12 @@ import torch
 
 import mist_hf.preprocessing
 from mist_hf.preprocessing import (
+    FEW_VALUES,
     MisleadingInputWarning,
     as_table,
     csv_header,
     load_table,
+    misleading_inputs,
     pad_batch,
     read_columns,
     to_matrix,
@@ -410,3 +412,22 @@ def test_errors_name_the_physical_line_after_a_cell_that_spans_lines(tmp_path):
     path.write_text('a,note\n1,"two\nlines"\nNA,x\n')
     with pytest.raises(ValueError, match=r"^column 'a' has a missing value \('NA'\) on line 4;"):
         read_columns(path, ["a"])
+
+
+@pytest.mark.parametrize("values", [FEW_VALUES, FEW_VALUES + 1])
+def test_discrete_threshold_is_at_most_few_values(values):
+    """A column with exactly FEW_VALUES distinct values is discrete (finite MI, its entropy given); one more value
+    and an exact relation is continuous (infinite MI)."""
+    x = (np.arange(120) % values).astype(np.float64)[np.random.default_rng(0).permutation(120)][:, None]
+    reasons = misleading_inputs(x, 2 * x + 1, ["a"], ["b"])
+    discrete = values <= FEW_VALUES
+    assert any(r.startswith("discrete columns of x and y determine each other (a ~ b)") for r in reasons) == discrete
+    assert any(r.startswith("exact monotone relation between x and y (a ~ b)") for r in reasons) == (not discrete)
+    few = [r for r in reasons if r.startswith("discrete column(s)")]
+    assert few == ([few[0]] if discrete else []) and (
+        not discrete or f"a ({values} values), b ({values} values)" in few[0]
+    )
+    assert not any(
+        r.startswith("discrete column(s)")
+        for r in misleading_inputs(x, 2 * x + 1, ["a"], ["b"], discrete_in_prior=True)
+    )

@@ -7,6 +7,12 @@ for that mutant run with ``pytest -x``; a failing run means the mutant was caugh
 
     python scripts/research/mutation_check.py                  # every mutant, the markdown table on stdout
     python scripts/research/mutation_check.py --only loss-levels units-interval --jobs 2
+    python scripts/research/mutation_check.py --root ../old    # the same mutants against another checkout's tests
+
+A model mutant is planted in the package's modeling files and in their byte copies in ``mist-mi/`` at once (the
+``also`` files), so that it is not caught merely because the copies differ. Where the code was rewritten, a mutant
+lists alternative snippets (``alternatives``): the first one found in the file is planted, so one mutant set runs
+against the tree before and after a change.
 """
 
 # ruff: noqa: E501  (the mutant table quotes code lines whole)
@@ -35,6 +41,17 @@ class Mutant:
     new: str
     what: str
     tests: tuple[str, ...]
+    also: tuple[str, ...] = ()
+    """Other files planted with the same replacement (the byte copies of a modeling file)."""
+    alternatives: tuple[tuple[str, str], ...] = ()
+    """Other ``(old, new)`` snippets, tried in order when ``old`` is not in the file."""
+
+    def plant(self, source: str) -> str | None:
+        """``source`` with the bug planted, or ``None`` when no snippet is found exactly once."""
+        for old, new in ((self.old, self.new), *self.alternatives):
+            if source.count(old) == 1:
+                return source.replace(old, new)
+        return None
 
 
 MODEL_TESTS = ("tests/test_modeling_mist.py", "tests/test_layers.py", "tests/test_shipped_pins.py",
@@ -110,23 +127,68 @@ MUTANTS: tuple[Mutant, ...] = (
            "interval=(float(q[np.searchsorted(levels, lo)]), float(q[np.searchsorted(levels, hi)])),",
            "interval=(float(q[np.searchsorted(levels, hi)]), float(q[np.searchsorted(levels, lo)])),",
            "the interval's ends swapped", ("tests/test_estimation.py", "tests/test_shipped_model.py")),
+    # The test-suite issue's survivors (planted bugs no test caught) and its weak tests, each with the test that
+    # now names it.
+    Mutant("sort-keys-unrounded", "src/mist_hf/modeling_mist.py", "keys = [_rounded(k, 1e6) for k in keys]",
+           "keys = list(keys)", "the column sort keys are not rounded (ties broken on float noise)", MODEL_TESTS,
+           also=("mist-mi/modeling_mist.py",)),
+    Mutant("pooled-point-median", "src/mist_hf/estimation.py", "mi=float(q[np.searchsorted(levels, 0.5)]),",
+           "mi=float(np.median(q) if counts[p][0] > 1 else q[np.searchsorted(levels, 0.5)]),",
+           "a pooled point estimate is np.median of the quantile vector",
+           ("tests/test_estimation.py", "tests/test_shipped_model.py")),
+    Mutant("pooled-scale-n", "src/mist_hf/estimation.py", "mist.config.max_n, counts[p][1], pooled) * scale",
+           "mist.config.max_n, n, pooled) * scale", "the pooled interval is contracted by n, not by the rows read",
+           ("tests/test_estimation.py",)),
+    Mutant("capped-overfull", "src/mist_hf/estimation.py", "return np.array_split(perm[: min(n, k * max_n)], k)",
+           "return np.array_split(perm, k)", "capped subsamples hold more than max_n rows (all n cut in k)",
+           ("tests/test_estimation.py::test_large_n_is_subsampled_and_aggregated",)),
+    Mutant("discrete-threshold", "src/mist_hf/preprocessing.py", "return len(np.unique(col)) <= FEW_VALUES",
+           "return len(np.unique(col)) < FEW_VALUES", "the discrete-column threshold is off by one",
+           ("tests/test_preprocessing.py", "tests/test_estimation.py", "tests/test_estimation_properties.py")),
+    Mutant("refit-live-best", "src/mist_hf/training/head_refit.py",
+           "best, best_state = current, copy.deepcopy(head.state_dict())", "best, best_state = current, head.state_dict()",
+           "the head refit keeps a live reference to the best weights, not a copy", ("tests/training",)),
+    Mutant("dims-unswapped", "src/mist_hf/modeling_mist.py",
+           "first, second = torch.where(swapped, dy, dx), torch.where(swapped, dx, dy)", "first, second = dx, dy",
+           "the dims fed to the head ignore which side a pass reads first",
+           ("tests/test_modeling_mist.py::test_one_column_sides_and_unequal_dims",),
+           also=("mist-mi/modeling_mist.py",)),
+    Mutant("sklearn-random-state", "src/mist_hf/sklearn.py", "model, seed=seed, batch_size=batch_size,",
+           "model, seed=0, batch_size=batch_size,", "the scikit-learn wrappers ignore random_state above max_n",
+           ("tests/test_sklearn.py",)),
+    Mutant("classif-first-appearance", "src/mist_hf/sklearn.py",
+           "np.unique(labels, return_inverse=True)[1].reshape(-1).astype(np.float64)",
+           "(lambda _, first, inverse: np.argsort(np.argsort(first))[inverse])(*np.unique(labels, return_index=True, return_inverse=True)).reshape(-1).astype(np.float64)",
+           "mutual_info_classif numbers classes by first appearance, not sorted order", ("tests/test_sklearn.py",)),
+    Mutant("network-reads-max-n", "src/mist_hf/modeling_mist.py", "math.log(self.config.trained_max_n)",
+           "math.log(self.config.max_n)", "the network reads the estimation setting max_n as its log-n unit",
+           ("tests/test_estimation.py", "tests/test_configuration_mist.py"), also=("mist-mi/modeling_mist.py",)),
+    Mutant("default-model-altered", "src/mist_hf/estimation.py", "    model.eval()\n    if device is not None:",
+           "    model.eval()\n    if name_or_path is _PACKAGE_ROOT_MODEL:\n        [p.data.mul_(0.5) for p in model.head.parameters()]\n    if device is not None:",
+           "the default model (no path given) is not the shipped one's weights",
+           ("tests/test_shipped_model.py::test_default_model_is_used_from_any_directory",)),
 )  # fmt: skip
 
 
-def run_mutant(mutant: Mutant, timeout: int) -> tuple[Mutant, str, float, str]:
-    """Apply ``mutant`` in a fresh copy and run its tests: (mutant, caught/survived/not applicable, seconds, detail)."""
-    source = (ROOT / mutant.path).read_text()
-    if source.count(mutant.old) != 1:
-        return mutant, "not applicable", 0.0, f"snippet found {source.count(mutant.old)} times"
+def run_mutant(mutant: Mutant, timeout: int, root: Path = ROOT) -> tuple[Mutant, str, float, str]:
+    """Apply ``mutant`` in a fresh copy of ``root`` and run its tests: (mutant, caught/survived/not applicable,
+    seconds, detail)."""
+    planted = {}
+    for path in (mutant.path, *mutant.also):
+        text = mutant.plant((root / path).read_text())
+        if text is None:
+            return mutant, "not applicable", 0.0, f"no snippet found once in {path}"
+        planted[path] = text
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutant.name}-") as tmp:
         copy = Path(tmp)
         for name in COPIED:
-            src = ROOT / name
+            src = root / name
             if src.is_dir():
                 shutil.copytree(src, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
             elif src.exists():
                 shutil.copy(src, copy / name)
-        (copy / mutant.path).write_text(source.replace(mutant.old, mutant.new))
+        for path, text in planted.items():
+            (copy / path).write_text(text)
         env = {**os.environ, "PYTHONPATH": str(copy / "src"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
                "HF_HUB_DISABLE_PROGRESS_BARS": "1"}  # fmt: skip
         began = time.perf_counter()
@@ -149,13 +211,14 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="mutant names (default: all)")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per mutant")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose code and tests are mutated")
     args = parser.parse_args()
     chosen = [m for m in MUTANTS if args.only is None or m.name in args.only]
     unknown = set(args.only or ()) - {m.name for m in MUTANTS}
     if unknown:
         parser.error(f"unknown mutants: {sorted(unknown)}")
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda m: run_mutant(m, args.timeout), chosen))
+        results = list(pool.map(lambda m: run_mutant(m, args.timeout, args.root.resolve()), chosen))
     print("| mutant | planted bug | result | first failing test | seconds |\n|---|---|---|---|---|")
     for m, status, seconds, detail in results:
         print(f"| `{m.name}` | {m.what} | {status} | {detail.replace('|', '/')} | {seconds:.0f} |")

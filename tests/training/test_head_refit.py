@@ -58,3 +58,26 @@ def test_head_inputs_need_one_pass():
     model = MistModel(MistConfig(**TINY, symmetrize="average"))
     with pytest.raises(ValueError, match="canonical"):
         head_inputs(model, "validation_v2", [3])
+
+
+def test_refit_keeps_a_copy_of_the_best_head_not_the_live_one(model, monkeypatch):
+    """Validation losses scripted so that the best step is in the middle (step 20 of 40): the head kept holds that
+    step's weights, not the last step's."""
+    import copy
+
+    from mist_hf.training import head_refit as module
+
+    refit = copy.deepcopy(model)
+    inputs, mi = head_inputs(refit, "validation_v2", VALIDATION)
+    scripted, seen = iter([1.0, 0.8, 0.5, 0.7, 0.9]), []
+
+    def scripted_loss(m: MistModel, *_: torch.Tensor) -> float:
+        seen.append({k: v.clone() for k, v in m.head.state_dict().items()})
+        return next(scripted)
+
+    monkeypatch.setattr(module, "validation_loss", scripted_loss)
+    record = refit_head(refit, inputs, mi, inputs, mi, steps=40, batch_size=4, eval_every=10)
+    assert [r["validation_loss"] for r in record] == [1.0, 0.8, 0.5, 0.7, 0.9]
+    kept = refit.head.state_dict()
+    assert all(torch.equal(kept[k], seen[2][k]) for k in kept)
+    assert not all(torch.equal(kept[k], seen[-1][k]) for k in kept)  # the steps after 20 moved the head
