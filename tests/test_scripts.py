@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +113,13 @@ def test_pairwise_gives_the_same_table_with_one_and_two_processes_and_resumes(ti
     done = subprocess.run([*launch, *common, "--out", str(tmp_path / "two.parquet")], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, check=True)  # fmt: skip
     assert "2 process(es)" in done.stdout
+    # the work was split: each shard computed by exactly one process, and both processes computed some
+    said = re.findall(r"process (\d+): \d+ shard\(s\) computed, \d+ already finished; computed: ([\d, -]*\d|none)",
+                      done.stderr)  # fmt: skip
+    computed = {int(rank): [s for span in spans.split(", ") if span != "none" for a, _, b in [span.partition("-")]
+                            for s in range(int(a), int(b or a) + 1)] for rank, spans in said}  # fmt: skip
+    assert sorted(computed) == [0, 1] and all(computed.values()), done.stderr
+    assert sorted(s for shards in computed.values() for s in shards) == [0, 1, 2, 3]
     one, two = pd.read_parquet(tmp_path / "one.parquet"), pd.read_parquet(tmp_path / "two.parquet")
     assert len(one) == 15 and one.equals(two)  # 6 columns: 15 pairs, in 4 shards
     # a killed run: one shard lost; the rerun computes only that one and writes the same table

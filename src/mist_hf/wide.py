@@ -8,42 +8,161 @@ pyarrow, and writes each finished shard to its own parquet file (written to a te
 killed run leaves no half shard). A rerun skips finished shards. The main process then merges the shards in order
 (:func:`merge_shards`) into one parquet file in long form: ``x``, ``y``, ``mi``, ``low``, ``high``, ``n``.
 
+No silent wrong answers at the edges: ``plan.json`` (:func:`check_plan`) records the pairs and all that moves the
+values (the table's sha256, not its path; the model folder and a hash of its files; seed, shard size, batch size,
+torch threads, device), and a resume that changes any is refused, naming it. A shard is trusted only if it holds
+exactly its planned pairs under the plan's id (:func:`shard_problem`); others are recomputed, and the merge refuses
+them. Column types (:func:`check_numeric`, a CSV read to its end) and the output path (:func:`check_output_path`)
+are checked before any work; one run at a time holds a shards folder (:class:`FolderLock`); launched workers end with
+their launcher (:func:`exit_with_parent`).
+
+Variables (:func:`parse_variable`): ``a+b`` is a group; a spec without a backslash that is exactly a column's name is
+that column; a backslash escapes the next character (``c\\+d`` is always the column ``c+d``); a trailing ``+`` marks
+a group (``c+d+``); a spec that is both a column and a group is refused. Output names read back
+(:func:`spell_variable`).
+
 ``scripts/pairwise.py`` is the command (``python`` or ``accelerate launch``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
+import sys
+import threading
+import time
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .estimation import estimate_mi_batch
-
 GROUP_SEPARATOR = "+"
 """Joins the columns of a multi-column variable on the command line: ``--x "a+b" c``."""
+
+ESCAPE = "\\"
+"""Escapes the next character of a variable spec: ``c\\+d`` is the column named ``c+d``."""
+
+SHARD_COLUMNS = ("x", "y", "mi", "low", "high", "n")
+"""The columns of a shard and of the merged output, in order."""
+
+PLAN_VERSION = 2
+"""The format of ``plan.json``; a folder made by another version is refused."""
+
+
+# ---- variables: the command-line syntax --------------------------------------------------------------------
+
+
+def escape_name(name: str) -> str:
+    """``name`` with its backslashes and ``+`` escaped: a spec that always reads back as the column ``name``."""
+    return name.replace(ESCAPE, ESCAPE * 2).replace(GROUP_SEPARATOR, ESCAPE + GROUP_SEPARATOR)
+
+
+def _split_spec(spec: str) -> list[str]:
+    """The parts of ``spec`` between unescaped ``+``, with the escapes resolved."""
+    parts, current, chars = [], [], iter(spec)
+    for char in chars:
+        if char == ESCAPE:
+            following = next(chars, None)
+            if following is None:
+                raise ValueError(f"{spec!r} ends with a lone backslash (write '\\\\' for a backslash in a name)")
+            current.append(following)
+        elif char == GROUP_SEPARATOR:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _grammar(spec: str) -> tuple[str, ...]:
+    parts = _split_spec(spec)
+    while len(parts) > 1 and parts[-1] == "":  # a trailing '+' marks a group
+        parts.pop()
+    if not any(parts):
+        raise ValueError(f"{spec!r} names no column")
+    if not all(parts):
+        raise ValueError(f"{spec!r} has an empty column name (two '+' in a row, or a leading '+')")
+    return tuple(parts)
+
+
+def parse_variable(spec: str, available: Iterable[str] = ()) -> tuple[str, ...]:
+    """The columns of one ``--x`` / ``--y`` spec.
+
+    ``a+b`` is the group of columns ``a`` and ``b``. A spec that is exactly the name of one of the ``available``
+    columns means that column (so a name holding ``+`` can be given as is). A backslash escapes the next character
+    and a spec holding one is read by these rules only: ``c\\+d`` is the column ``c+d``, ``\\\\`` a backslash. A
+    trailing ``+`` marks a group: ``c+d+`` is the group of ``c`` and ``d``.
+
+    Raises:
+        ValueError: an empty column name, a lone trailing backslash, a column named twice, or a spec that is both a
+            column's name and a group (or another column) of existing columns: ambiguous, refused with how to write
+            each meaning.
+    """
+    known = set(available)
+    grammar = _grammar(spec)
+    if len(set(grammar)) < len(grammar):
+        raise ValueError(f"{spec!r} names a column twice")
+    if ESCAPE in spec or spec not in known or grammar == (spec,):
+        return grammar
+    if all(c in known for c in grammar):  # the column `spec`, and also the group `grammar`: refuse to guess
+        meaning = f"the group of columns {list(grammar)}" if len(grammar) > 1 else f"the column {grammar[0]!r}"
+        raise ValueError(
+            f"{spec!r} is ambiguous: the table has a column of that name, and it also reads as {meaning}; write "
+            f"{escape_name(spec)!r} for the column {spec!r}, or {spell_variable(grammar, known)!r} for {meaning}"
+        )
+    return (spec,)
+
+
+def spell_variable(columns: Sequence[str], available: Iterable[str] = ()) -> str:
+    """The spec that :func:`parse_variable` reads back as ``columns`` among the ``available`` ones (the name
+    itself for a plain column; columns joined by ``+`` for a group)."""
+    known = set(available)
+    if len(columns) == 1:
+        name = columns[0]
+        if ESCAPE not in name and GROUP_SEPARATOR not in name:
+            return name
+        if ESCAPE not in name and name in known:
+            with contextlib.suppress(ValueError):
+                if parse_variable(name, known) == (name,):
+                    return name
+        return escape_name(name)
+    spelled = GROUP_SEPARATOR.join(escape_name(c) for c in columns)
+    while ESCAPE not in spelled and spelled in known:  # the name of a column: a trailing '+' marks the group
+        spelled += GROUP_SEPARATOR
+    return spelled
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One estimate to make: the columns of X and of Y, and the names written to the output."""
+    """One estimate to make: the columns of X and of Y, and the names written to the output (by default spelled
+    by :func:`spell_variable`)."""
 
     x: tuple[str, ...]
     y: tuple[str, ...]
+    x_name: str = field(default="", compare=False)
+    y_name: str = field(default="", compare=False)
 
-    @property
-    def x_name(self) -> str:
-        return GROUP_SEPARATOR.join(self.x)
+    def __post_init__(self) -> None:
+        if not self.x_name:
+            object.__setattr__(self, "x_name", spell_variable(self.x))
+        if not self.y_name:
+            object.__setattr__(self, "y_name", spell_variable(self.y))
 
-    @property
-    def y_name(self) -> str:
-        return GROUP_SEPARATOR.join(self.y)
+
+# ---- the table -------------------------------------------------------------------------------------------------
+
+
+def _csv_parse_options(path: Path) -> Any:
+    import pyarrow.csv as pacsv
+
+    return pacsv.ParseOptions(delimiter="\t" if path.suffix == ".tsv" else ",")
 
 
 def table_columns(path: str | os.PathLike) -> list[str]:
@@ -56,14 +175,87 @@ def table_columns(path: str | os.PathLike) -> list[str]:
     if path.suffix in (".csv", ".tsv"):
         import pyarrow.csv as pacsv
 
-        options = pacsv.ParseOptions(delimiter="\t" if path.suffix == ".tsv" else ",")
-        with pacsv.open_csv(path, parse_options=options) as reader:
+        with pacsv.open_csv(path, parse_options=_csv_parse_options(path)) as reader:
             return list(reader.schema.names)
     raise ValueError(f"{path}: the table must be .csv, .tsv or .parquet")
 
 
+def _csv_as_text(path: Path, names: Sequence[str]) -> dict[str, Any]:
+    """Read options that keep the named CSV columns as text (missing-value markers as nulls): their numbers are
+    parsed by :func:`_text_to_float`, the same way for every block of the file."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return dict(
+        parse_options=_csv_parse_options(path),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(names), column_types={n: pa.string() for n in names}, strings_can_be_null=True
+        ),
+    )
+
+
+def _failed_value(err: Exception) -> str:
+    found = re.search(r"(?:string|value): ?'?(.*?)'?(?: as a scalar|$)", str(err))
+    return found.group(1) if found else str(err)
+
+
+def _text_kinds(column: Any, kinds: Iterable[str] = ("float", "bool")) -> tuple[set[str], str | None]:
+    """Which of ``kinds`` every value of a text column parses as (``float``: numbers, ``nan``, ``inf``; ``bool``:
+    true/false/1/0), ignoring surrounding whitespace, and one value that parses as none of them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(column)
+    ok, example = set(), None
+    for kind in [k for k in ("float", "bool") if k in set(kinds)]:  # a value that is not a number first
+        try:
+            pc.cast(trimmed, pa.float64() if kind == "float" else pa.bool_())
+            ok.add(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            example = example or _failed_value(err)
+    return ok, example
+
+
+def _text_to_float(column: Any) -> Any:
+    """A text column as float64 (numbers, else booleans), or ``None`` when it is not numeric."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(column)
+    for kind in (pa.float64(), pa.bool_()):
+        try:
+            return pc.cast(pc.cast(trimmed, kind), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return None
+
+
+def _numeric_type(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_null(kind)  # every value missing
+    )
+
+
+def _known(path: Path, names: Sequence[str]) -> None:
+    if not path.is_file():
+        raise FileNotFoundError(f"no such table: {path}")
+    known = table_columns(path)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"{path}: no column(s) {unknown}; the table has {len(known)} columns")
+
+
 def read_columns(path: str | os.PathLike, names: Sequence[str]) -> dict[str, np.ndarray]:
     """Only the named columns of a CSV or parquet table, as float64 arrays (missing values as NaN).
+
+    A CSV column is numeric when every value is a number (``nan`` and ``inf`` included) or every value is a boolean
+    (true/false/1/0); the missing-value markers pyarrow knows (empty, ``NA``, ``NaN``, ``null``, ...) are NaN.
 
     Raises:
         FileNotFoundError: no such file.
@@ -72,12 +264,7 @@ def read_columns(path: str | os.PathLike, names: Sequence[str]) -> dict[str, np.
     import pyarrow as pa
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such table: {path}")
-    known = table_columns(path)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"{path}: no column(s) {unknown}; the table has {len(known)} columns")
+    _known(path, names)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -85,24 +272,60 @@ def read_columns(path: str | os.PathLike, names: Sequence[str]) -> dict[str, np.
     else:
         import pyarrow.csv as pacsv
 
-        table = pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(delimiter="\t" if path.suffix == ".tsv" else ","),
-            convert_options=pacsv.ConvertOptions(include_columns=list(names)),
-        )
+        table = pacsv.read_csv(path, **_csv_as_text(path, names))
     out = {}
     for name in names:
         column = table.column(name)
-        if not (
-            pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type)
-        ):
-            raise ValueError(f"{path}: column {name!r} is not numeric ({column.type})")
-        out[name] = column.cast(pa.float64()).to_numpy(zero_copy_only=False)  # nulls become NaN
+        if path.suffix == ".parquet":
+            if not _numeric_type(column.type):
+                raise ValueError(f"{path}: column {name!r} is not numeric ({column.type})")
+            values = column.cast(pa.float64())
+        else:
+            values = _text_to_float(column)
+            if values is None:
+                raise ValueError(f"{path}: column {name!r} is not numeric (e.g. {_text_kinds(column)[1]!r})")
+        out[name] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
     return out
 
 
-def _variables(specs: Iterable[str]) -> list[tuple[str, ...]]:
-    return [tuple(part for part in spec.split(GROUP_SEPARATOR) if part) for spec in specs]
+def check_numeric(path: str | os.PathLike, names: Sequence[str]) -> None:
+    """Check, before any estimate, that every named column of the table is numeric, as :func:`read_columns` reads
+    it. A CSV is streamed to its end (pyarrow's streaming reader would infer types from the first block only), so a
+    text value anywhere in the file is found; a parquet file's types are in its schema.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: unknown columns, or the non-numeric ones, each named with its type or a value that is not a
+            number.
+    """
+    path = Path(path)
+    names = list(dict.fromkeys(names))
+    _known(path, names)
+    bad: dict[str, str] = {}
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.ParquetFile(path).schema_arrow
+        bad = {n: str(schema.field(n).type) for n in names if not _numeric_type(schema.field(n).type)}
+    else:
+        import pyarrow.csv as pacsv
+
+        viable = {n: {"float", "bool"} for n in names}
+        with pacsv.open_csv(path, **_csv_as_text(path, names)) as reader:
+            for batch in reader:
+                for name in [n for n in viable if n not in bad]:
+                    viable[name], example = _text_kinds(batch.column(name), viable[name])
+                    if not viable[name]:
+                        bad[name] = f"e.g. {example!r}"
+    if bad:
+        listed = ", ".join(f"{n!r} ({why})" for n, why in bad.items())
+        raise ValueError(
+            f"{path}: {len(bad)} column(s) are not numeric: {listed}; choose numeric columns with --columns, or "
+            f"--x and --y"
+        )
+
+
+# ---- the plan --------------------------------------------------------------------------------------------------
 
 
 def plan_pairs(
@@ -114,64 +337,296 @@ def plan_pairs(
 ) -> list[Pair]:
     """The pairs to estimate, in a fixed order.
 
-    Either ``columns`` (every pair i < j of them; default: all ``available`` columns) or ``x`` and ``y`` (every X
-    variable against every Y variable; a variable is a column name or several joined by ``+``).
+    Either ``columns`` (every pair i < j of them, each an exact column name; default: all ``available`` columns)
+    or ``x`` and ``y`` (every X variable against every Y variable; a variable is a column, or several joined by
+    ``+``, read by :func:`parse_variable` among the ``available`` columns). The pairs' output names are spelled by
+    :func:`spell_variable`, so that they read back as the same variables.
 
     Raises:
-        ValueError: both modes or neither half of the block mode, unknown columns, fewer than two columns, or a pair
-            whose sides share a column (its MI would be infinite).
+        ValueError: both modes or neither half of the block mode, unknown columns, fewer than two columns, a
+            variable or column given twice, an ambiguous or malformed variable, or a pair whose sides share a column
+            (its MI would be infinite).
     """
     if columns is not None and (x is not None or y is not None):
         raise ValueError("give the columns for all pairs, or --x and --y for a block, not both")
     if (x is None) != (y is None):
         raise ValueError("a block needs both --x and --y")
     if x is not None:
-        xs, ys = _variables(x), _variables(y)
+        xs = [parse_variable(spec, available) for spec in x]
+        ys = [parse_variable(spec, available) for spec in y]
+        for flag, variables, specs in (("--x", xs, x), ("--y", ys, y)):
+            twice = sorted({spec for spec, v in zip(specs, variables, strict=True) if variables.count(v) > 1})
+            if twice:
+                raise ValueError(f"{flag} names the same variable twice: {twice}")
         pairs = [Pair(a, b) for a in xs for b in ys]
     else:
         chosen = list(available if columns is None else columns)
         if len(chosen) < 2:
             raise ValueError(f"all pairs need at least 2 columns, got {len(chosen)}")
+        twice = sorted({c for c in chosen if chosen.count(c) > 1})
+        if twice:
+            raise ValueError(f"--columns names column(s) twice: {twice}")
         pairs = [Pair((a,), (b,)) for i, a in enumerate(chosen) for b in chosen[i + 1 :]]
     names = {c for p in pairs for c in (*p.x, *p.y)}
     if available:
         unknown = sorted(names - set(available))
         if unknown:
-            raise ValueError(f"no column(s) {unknown} in the table")
+            hints = [
+                f"; {spec!r} reads as {list(parse_variable(spec))}: for the column {spec!r} write {escape_name(spec)!r}"
+                for spec in [*(x or ()), *(y or ())]
+                if spec in set(available) and ESCAPE in spec
+            ]
+            raise ValueError(f"no column(s) {unknown} in the table{''.join(hints)}")
     for p in pairs:
-        if not p.x or not p.y:
-            raise ValueError(f"empty variable in {p.x_name!r} against {p.y_name!r}")
         shared = sorted(set(p.x) & set(p.y))
         if shared:
             raise ValueError(f"{p.x_name!r} and {p.y_name!r} share column(s) {shared}: their MI is infinite")
     if not pairs:
         raise ValueError("no pairs to estimate")
-    return pairs
+    known = set(available)
+    return [Pair(p.x, p.y, spell_variable(p.x, known), spell_variable(p.y, known)) for p in pairs]
 
 
-def check_plan(folder: Path, pairs: Sequence[Pair], settings: dict[str, Any]) -> None:
-    """Record the plan (a hash of the pairs and ``settings``) in ``folder``, or check that it is the one recorded.
+def needed_columns(pairs: Iterable[Pair]) -> list[str]:
+    """The columns ``pairs`` read, in first-use order."""
+    return list(dict.fromkeys(c for p in pairs for c in (*p.x, *p.y)))
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The sha256 of a file's bytes, read in chunks (a table of any size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_fingerprint(folder: str | os.PathLike) -> str:
+    """A sha256 over a model folder's ``config.json`` and weight files (``*.safetensors``, ``*.bin``, and their
+    index files), names included: it changes when the weights or the config do."""
+    folder = Path(folder)
+    files = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and (p.name == "config.json" or p.name.endswith((".safetensors", ".bin", ".index.json")))
+    )  # fmt: skip
+    if not files:
+        raise ValueError(f"{folder}: no config.json or weights to fingerprint")
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(f"{p.name}\0{file_sha256(p)}\0".encode())
+    return digest.hexdigest()
+
+
+PLAN_LABELS = {
+    "version": "the plan's format (made by another version of pairwise.py)",
+    "pairs": "the pairs to estimate (--columns, --x/--y, or the table's columns)",
+    "table_sha256": "the table's content (sha256 of its bytes: the file was replaced or edited)",
+    "shard_size": "--shard-size",
+    "model": "--model (the model folder)",
+    "model_sha256": "the model's weights or config (sha256 of config.json and the weight files)",
+    "seed": "--seed",
+    "batch_size": "--batch-size",
+    "torch_threads": "the torch thread count (torch.get_num_threads(), from OMP_NUM_THREADS)",
+    "device": "the device",
+}
+"""How a plan difference is named to the user, by ``plan.json`` key."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value):
+        return value[:12] + "..."
+    return json.dumps(value)
+
+
+class PlanMismatch(ValueError):
+    """A shards folder holds shards of another plan, or shards without a plan."""
+
+
+def check_plan(
+    folder: Path, pairs: Sequence[Pair], settings: dict[str, Any], *, info: dict[str, Any] | None = None
+) -> str:
+    """Record the plan (the pairs and ``settings``: everything that moves the values) in ``folder/plan.json``, or
+    check that it is the one recorded; returns the plan's id (a sha256 of it), which each shard carries.
+
+    ``info`` is recorded too but not compared (for example the table's path: the content is what counts).
 
     Raises:
-        ValueError: ``folder`` holds shards of a different plan (other pairs, shard size, model or seed), which a
-            resumed run must not mix with this one.
+        PlanMismatch: ``folder`` holds shards of a different plan (naming each difference, see
+            :data:`PLAN_LABELS`), an unreadable ``plan.json``, or shards and no ``plan.json``: a resumed run must not
+            mix results that nothing ties to this plan.
     """
     digest = hashlib.sha256(json.dumps([[p.x, p.y] for p in pairs]).encode()).hexdigest()
-    plan = {"pairs": len(pairs), "pairs_sha256": digest, **settings}
+    plan = {"version": PLAN_VERSION, "pairs": len(pairs), "pairs_sha256": digest, **settings}
+    plan_id = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
     path = folder / "plan.json"
+    advice = f"use a new --out (or delete {folder} to start over)"
     if path.is_file():
-        recorded = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise PlanMismatch(f"{path} cannot be read ({type(err).__name__}: {err}); {advice}") from err
+        recorded = data.get("plan", data) if isinstance(data, dict) else {}  # a plan.json of version 1 is flat
         if recorded != plan:
-            changed = sorted(k for k in plan.keys() | recorded.keys() if plan.get(k) != recorded.get(k))
-            raise ValueError(f"{folder} holds shards of another plan (differs in {changed}); use a new --out")
-        return
+            changed = []
+            for key in dict.fromkeys([*plan, *recorded]):
+                if key == "pairs_sha256" or plan.get(key) == recorded.get(key):
+                    continue
+                old, new = _shown(recorded.get(key)), _shown(plan.get(key))
+                changed.append(f"{PLAN_LABELS.get(key, key)} was {old}, now {new}")
+            if plan.get("pairs_sha256") != recorded.get("pairs_sha256") and plan["pairs"] == recorded.get("pairs"):
+                changed.append(f"{PLAN_LABELS['pairs']}: as many, but other pairs")
+            raise PlanMismatch(f"{folder} holds shards of another plan: {'; '.join(changed)}; {advice}")
+        return plan_id
+    orphans = sorted(folder.glob("shard-*.parquet")) if folder.is_dir() else []
+    if orphans:
+        raise PlanMismatch(
+            f"{folder} holds {len(orphans)} shard(s) but no plan.json, so nothing says which table, model or options "
+            f"made them; {advice}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".plan.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(plan, indent=2) + "\n")
+    tmp.write_text(json.dumps({"plan": plan, "id": plan_id, "info": info or {}}, indent=2) + "\n")
     os.replace(tmp, path)
+    return plan_id
+
+
+def check_output_path(out: str | os.PathLike, table: str | os.PathLike | None = None) -> None:
+    """Refuse, before any work, an output path that cannot be written: an existing folder (or anything but a
+    file), the table itself, a parent that is not a folder or cannot be created or written, or a shards folder
+    (``OUT.shards``) that is not a folder. Creates the parent folder.
+
+    Raises:
+        ValueError: the path is a folder, the table, or not a file.
+        OSError: the parent cannot be created or written.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise ValueError(
+            f"--out {out} is a folder; give the path of the parquet file to write, e.g. {out / 'mi.parquet'}"
+        )
+    if out.exists() and not out.is_file():
+        raise ValueError(f"--out {out} exists and is not a file")
+    if table is not None and out.exists() and Path(table).exists() and out.samefile(table):
+        raise ValueError(f"--out {out} is the table itself")
+    shards_folder = out.with_name(out.name + ".shards")
+    if shards_folder.exists() and not shards_folder.is_dir():
+        raise ValueError(f"{shards_folder} (where the shards of --out {out} go) exists and is not a folder")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OSError(f"--out {out}: cannot create the folder {parent} ({err.strerror or err})") from err
+    probe = parent / f".{out.name}.{os.getpid()}.probe"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise OSError(f"--out {out}: cannot write in {parent} ({err.strerror or err})") from err
+
+
+class FolderBusy(RuntimeError):
+    """Another run holds the lock of a shards folder."""
+
+
+class FolderLock:
+    """An exclusive lock on a shards folder (``flock`` on ``folder/lock``) for one run.
+
+    The operating system releases it when the holder exits, however it exits, so a crashed run's lock file never
+    blocks the next run. Where ``fcntl`` is missing (Windows), no lock is taken.
+    """
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / "lock"
+        self._file: Any = None
+
+    def acquire(self) -> FolderLock:
+        """Take the lock at once, or raise :class:`FolderBusy` naming the folder (and the holder's process id)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on Linux or macOS
+            return self
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # held open for the whole run: closing it releases the lock
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            handle.seek(0)
+            holder = handle.read().strip()
+            handle.close()
+            raise FolderBusy(
+                f"another run{f' (process {holder})' if holder.isdigit() else ''} is using {self.folder}: wait "
+                f"for it to finish, or use another --out"
+            ) from err
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        """Let the lock go (closing the file releases it); a no-op when not held."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> FolderLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# ---- processes -------------------------------------------------------------------------------------------------
+
+LAUNCHER_VARIABLES = ("TORCHELASTIC_RUN_ID", "LOCAL_RANK", "ACCELERATE_MIXED_PRECISION")
+"""Environment variables that ``accelerate launch`` (or torchrun) sets in the processes it starts."""
+
+
+def launched() -> bool:
+    """Whether this process was started by ``accelerate launch`` or torchrun (one of :data:`LAUNCHER_VARIABLES`
+    is set)."""
+    return any(name in os.environ for name in LAUNCHER_VARIABLES)
+
+
+def exit_with_parent(signal_number: int | None = None, poll_seconds: float = 1.0) -> str:
+    """Make this process end when its parent dies (a launcher killed with SIGKILL would otherwise leave its
+    workers running): on Linux the kernel sends ``signal_number`` (default SIGTERM) at the parent's death
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread checks the parent every ``poll_seconds``.
+
+    Call it only in a launched worker: a process whose parent is an interactive shell would end with the shell.
+    Returns ``"prctl"`` or ``"watchdog"``.
+    """
+    import signal
+
+    number = int(signal.SIGTERM if signal_number is None else signal_number)
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, number, 0, 0, 0) == 0:  # 1: PR_SET_PDEATHSIG
+                if os.getppid() != parent:  # the parent died before the call
+                    os.kill(os.getpid(), number)
+                return "prctl"
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os.kill(os.getpid(), number)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    return "watchdog"
+
+
+# ---- shards ----------------------------------------------------------------------------------------------------
 
 
 def shard_path(folder: Path, shard: int) -> Path:
+    """Where shard number ``shard`` is written."""
     return folder / f"shard-{shard:06d}.parquet"
 
 
@@ -188,8 +643,9 @@ def estimate_shard(
     """The estimates of one shard as columns ``x, y, mi, low, high, n`` (n: rows with no missing value in the
     pair). Reads only the shard's columns. A pair the estimator refuses (too few rows, a constant column) is written
     as NaN with a warning that names it."""
-    needed = list(dict.fromkeys(c for p in pairs for c in (*p.x, *p.y)))
-    data = read_columns(table, needed)
+    from .estimation import estimate_mi_batch
+
+    data = read_columns(table, needed_columns(pairs))
     items, ns = [], []
     for p in pairs:
         xa = np.stack([data[c] for c in p.x], axis=1)
@@ -218,14 +674,66 @@ def estimate_shard(
     }
 
 
-def write_parquet(columns: dict[str, list], path: Path) -> None:
-    """Write ``columns`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+def _shard_schema() -> Any:
+    import pyarrow as pa
+
+    text, real = pa.string(), pa.float64()
+    return pa.schema([("x", text), ("y", text), ("mi", real), ("low", real), ("high", real), ("n", pa.int64())])
+
+
+def write_parquet(columns: dict[str, list], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write ``columns`` (a shard's) to ``path`` atomically (a temporary file in the same folder, then a rename),
+    with ``metadata`` in the schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    table = pa.table(columns, schema=_shard_schema())
+    if metadata:
+        table = table.replace_schema_metadata(metadata)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(pa.table(columns), tmp)
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def _read_shard(path: Path, pairs: Sequence[Pair], plan_id: str | None) -> tuple[Any, str | None]:
+    """The shard's table and ``None``, or ``None`` and why it is not the planned shard."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises several types for a truncated or foreign file
+        return None, f"cannot be read ({type(err).__name__}: {err})"
+    if not table.schema.equals(_shard_schema(), check_metadata=False):
+        return None, f"has the columns {table.schema.names} ({', '.join(map(str, table.schema.types))}), not a shard's"
+    if table.num_rows != len(pairs):
+        return None, f"has {table.num_rows} rows, but the plan gives this shard {len(pairs)} pairs"
+    xs, ys = table.column("x").to_pylist(), table.column("y").to_pylist()
+    for row, (p, x, y) in enumerate(zip(pairs, xs, ys, strict=True)):
+        if (x, y) != (p.x_name, p.y_name):
+            return None, f"holds other pairs (row {row}: {x!r} and {y!r}; the plan has {p.x_name!r} and {p.y_name!r})"
+    if plan_id is not None:
+        recorded = (table.schema.metadata or {}).get(b"mist_hf.plan", b"").decode()
+        if recorded != plan_id:
+            return None, "was written under another plan (another table, model or option) or by hand"
+    return table, None
+
+
+def shard_problem(path: Path, pairs: Sequence[Pair], plan_id: str | None = None) -> str | None:
+    """Why the file at ``path`` is not the finished shard of ``pairs`` (missing, unreadable or truncated, other
+    columns or row count, other pairs, another plan's id when ``plan_id`` is given), or ``None`` when it is."""
+    if not path.is_file():
+        return "is missing"
+    return _read_shard(path, pairs, plan_id)[1]
+
+
+@dataclass
+class ShardReport:
+    """What :func:`run_shards` did: the shards it computed (in order), those it found finished, and why it
+    recomputed the ones it found but did not trust."""
+
+    computed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    rejected: dict[int, str] = field(default_factory=dict)
 
 
 def run_shards(
@@ -237,56 +745,98 @@ def run_shards(
     *,
     seed: int = 0,
     batch_size: int = 24,
-    progress: Any = None,
-) -> tuple[int, int]:
+    plan_id: str | None = None,
+    progress: Callable[[int], Any] | None = None,
+    log: Callable[[str], Any] | None = None,
+) -> ShardReport:
     """Estimate the shards numbered ``mine`` that are not finished yet and write each to ``folder``.
 
-    ``progress`` (optional) is called with each shard number when it is done or found finished. Returns
-    ``(computed, skipped)``.
+    A shard file is trusted only when :func:`shard_problem` finds nothing wrong with it; a corrupt, truncated or
+    foreign one is computed again, and ``log`` (default: a warning) is told which and why. Each shard written
+    carries ``plan_id``. ``progress`` (optional) is called with each shard number when it is done or found finished.
     """
+    say = log if log is not None else (lambda message: warnings.warn(message, stacklevel=3))
     folder.mkdir(parents=True, exist_ok=True)
-    computed = skipped = 0
+    report = ShardReport()
     for shard in mine:
         path = shard_path(folder, shard)
-        if path.is_file():
-            skipped += 1
+        problem = shard_problem(path, planned[shard], plan_id)
+        if problem is None:
+            report.skipped.append(shard)
         else:
-            write_parquet(estimate_shard(table, planned[shard], model, seed=seed, batch_size=batch_size), path)
-            computed += 1
+            if path.exists():
+                report.rejected[shard] = problem
+                say(f"shard {shard} ({path}) {problem}: computing it again")
+            columns = estimate_shard(table, planned[shard], model, seed=seed, batch_size=batch_size)
+            write_parquet(columns, path, {"mist_hf.plan": plan_id} if plan_id else None)
+            report.computed.append(shard)
         if progress is not None:
             progress(shard)
-    return computed, skipped
+    return report
 
 
-def merge_shards(folder: Path, count: int, out: Path) -> int:
-    """Concatenate shards ``0 .. count - 1`` of ``folder`` in order into ``out`` (parquet); returns the rows.
+def merge_shards(folder: Path, planned: Sequence[Sequence[Pair]], out: Path, plan_id: str | None = None) -> int:
+    """Concatenate the shards of ``folder`` in order into ``out`` (parquet), after checking each again against
+    its planned pairs (and ``plan_id``); returns the rows.
 
     Raises:
-        FileNotFoundError: a shard is missing (a process did not finish).
+        FileNotFoundError: shards are missing (a process did not finish).
+        ValueError: a shard is not the planned one (unreadable, truncated, other pairs or plan); nothing is written.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    missing = [s for s in range(count) if not shard_path(folder, s).is_file()]
+    missing = [s for s in range(len(planned)) if not shard_path(folder, s).is_file()]
     if missing:
         raise FileNotFoundError(f"{len(missing)} shard(s) missing in {folder}, first {missing[0]}: rerun to finish")
-    merged = pa.concat_tables([pq.read_table(shard_path(folder, s)) for s in range(count)])
+    tables, problems = [], []
+    for shard, pairs in enumerate(planned):
+        table, problem = _read_shard(shard_path(folder, shard), pairs, plan_id)
+        if problem:
+            problems.append(f"shard {shard} ({shard_path(folder, shard)}) {problem}")
+        tables.append(table)
+    if problems:
+        raise ValueError(
+            f"{len(problems)} shard(s) do not match the plan, so nothing was merged: {'; '.join(problems[:3])}"
+            f"{'; ...' if len(problems) > 3 else ''}. Rerun the same command to compute them again"
+        )
+    merged = pa.concat_tables(tables).replace_schema_metadata(None)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     pq.write_table(merged, tmp)
     os.replace(tmp, out)
     return merged.num_rows
 
 
 __all__ = [
+    "ESCAPE",
     "GROUP_SEPARATOR",
+    "LAUNCHER_VARIABLES",
+    "PLAN_LABELS",
+    "SHARD_COLUMNS",
+    "FolderBusy",
+    "FolderLock",
     "Pair",
+    "PlanMismatch",
+    "ShardReport",
+    "check_numeric",
+    "check_output_path",
     "check_plan",
+    "escape_name",
     "estimate_shard",
+    "exit_with_parent",
+    "file_sha256",
+    "launched",
     "merge_shards",
+    "model_fingerprint",
+    "needed_columns",
+    "parse_variable",
     "plan_pairs",
     "read_columns",
     "run_shards",
+    "shard_path",
+    "shard_problem",
     "shards",
+    "spell_variable",
     "table_columns",
 ]
