@@ -6,7 +6,9 @@ every ``transformers.TrainingArguments`` field (``--max_steps``, ``--learning_ra
 
 Training streams the meta-dataset (nothing is stored), evaluates on ``validation`` (pinball per level, MSE, MAE,
 90% coverage), keeps the checkpoint with the best validation loss, and resumes exactly from the newest checkpoint in
-``--output_dir`` when one exists (``--resume false`` starts over). Checkpoints are a few MB.
+``--output_dir`` when one exists (``--resume false`` starts over). Rerunning the command of a finished run (its
+newest checkpoint at ``--max_steps`` and its final model saved) trains and writes nothing: it says the run is finished
+and where the model is; raise ``--max_steps`` to train on. Checkpoints are a few MB.
 
     python scripts/train.py --output_dir runs/tiny --max_steps 20 --hidden_size 16
     accelerate launch --config_file configs/accelerate_cpu2.yaml scripts/train.py --max_steps 20

@@ -245,3 +245,107 @@ def test_file_names_in_warnings_are_printed_as_they_are(tmp_path, tiny_model_dir
     path.write_text("\n".join(rows) + "\n")
     assert main(["estimate", str(path), "--x", "a", "--y", "b", "--model", str(tiny_model_dir), "--dropna"]) == 0
     assert "dropped 1 row(s) of x[3].csv with missing values" in capsys.readouterr().err
+
+
+# ---- no silent wrong answers ----------------------------------------------------------------------------------
+
+
+def test_dropna_reports_rows_dropped_when_rows_miss_several_cells(tmp_path, tiny_model_dir, capsys):
+    """3 rows dropped, holding 7 missing cells between them: the warning and n speak of the 3 rows."""
+    rng = np.random.default_rng(7)
+    rows = ["a,b,c"] + [f"{u},{u + rng.normal()},{rng.normal()}" for u in rng.normal(size=60)]
+    rows += ["NA,,1.0", ",NA,", "-,n/a,2.0"]
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join(rows) + "\n")
+    model = ["--model", str(tiny_model_dir)]
+    assert main(["estimate", str(path), "--x", "a", "--y", "b,c", *model, "--dropna", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["n"] == 60
+    assert err == "mist-mi: warning: dropped 3 row(s) of gaps.csv with missing values in the columns read; 60 remain\n"
+
+
+def test_pairwise_dropna_uses_each_pairs_own_complete_rows(tmp_path, tiny_model_dir, capsys):
+    """A column with a value in 1 row of 9: dropping rows across every column left 34 of 300 rows for every pair;
+    each pair now reads its own complete rows, so a and b read all 300 and equal estimate_mi on them."""
+    rng = np.random.default_rng(8)
+    n = 300
+    a, c = rng.normal(size=n), rng.normal(size=n)
+    b = a + rng.normal(size=n)
+    sparse = np.where(np.arange(n) % 9 == 0, a + rng.normal(size=n), np.nan)
+    lines = ["a,b,c,sparse"] + [
+        ",".join("" if np.isnan(v) else repr(float(v)) for v in row) for row in zip(a, b, c, sparse, strict=True)
+    ]
+    path = tmp_path / "sparse.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["pairwise", str(path), "--model", str(tiny_model_dir), "--dropna", "--json"]) == 0
+    out, err = capsys.readouterr()
+    mi = json.loads(out)["mi"]
+    assert mi[0][1] == pytest.approx(mist_hf.estimate_mi(a, b, tiny_model_dir).mi, abs=1e-6)
+    keep = ~np.isnan(sparse)
+    assert mi[0][3] == pytest.approx(mist_hf.estimate_mi(a[keep], sparse[keep], tiny_model_dir).mi, abs=1e-6)
+    assert err == (
+        "mist-mi: warning: 266 of 300 rows have a missing value; each pair used its own complete rows, the fewest 34 "
+        "of 300 (a and sparse; b and sparse; c and sparse)\n"
+    )
+    # the same from Python: pairwise_mi(dropna=True) on the table with NaN
+    table = np.stack([a, b, c, sparse], axis=1)
+    with pytest.warns(UserWarning, match="each pair used its own complete rows, the fewest 34 of 300"):
+        matrix = mist_hf.pairwise_mi(table, tiny_model_dir, dropna=True)
+    np.testing.assert_allclose(matrix, np.array(mi, dtype=float), atol=1e-6)
+    with pytest.raises(ValueError, match=r"^table has missing values \(NaN\) in 1 column\(s\): column 3; pass dropna"):
+        mist_hf.pairwise_mi(table, tiny_model_dir)
+
+
+def test_pairwise_names_failing_columns_by_their_csv_names(tmp_path, tiny_model_dir, capsys):
+    rng = np.random.default_rng(9)
+    u = rng.normal(size=80)
+    path = tmp_path / "named.csv"
+    path.write_text("temp,humid,flag,const\n" + "".join(f"{v},{v + rng.normal()},{int(v > 0)},1\n" for v in u))
+    model = ["--model", str(tiny_model_dir)]
+    assert main(["pairwise", str(path), *model]) == 2
+    assert capsys.readouterr().err == (
+        "mist-mi: error: pair 2 (temp and const): y has constant column(s) carrying no information: 'const'\n"
+    )
+    assert main(["pairwise", str(path), "--columns", "temp,humid,flag", *model]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("mist-mi: warning: discrete column(s) 'flag' (2 values): outside")
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        # a repeated header name was caught in the CSV reader, but the CLI's own lists were not
+        ("a,b,a\n", ["estimate", "--x", "a", "--y", "b"], "the header of t.csv has duplicate column name(s): 'a'"),
+        ("a,b\n", ["pairwise", "--columns", "a,b,a"], "--columns names column(s) more than once: 'a'"),
+        ("a,b\n", ["estimate", "--x", "a,a", "--y", "b"], "--x names column(s) more than once: 'a'"),
+        ("a,b\n", ["estimate", "--x", "a", "--y", "a"], "column(s) 'a' in both --x and --y: a variable shares all"),
+    ],
+)
+def test_repeated_columns_are_named_as_such(tmp_path, tiny_model_dir, capsys, content, args, message):
+    path = tmp_path / "t.csv"
+    rng = np.random.default_rng(10)
+    width = content.count(",") + 1
+    path.write_text(content + "".join(",".join(map(str, row)) + "\n" for row in rng.normal(size=(60, width))))
+    assert main([args[0], str(path), *args[1:], "--model", str(tiny_model_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mist-mi: error: {message}") and "infinite: 'a' = 'a'" not in err
+
+
+def test_huge_integer_ids_and_parquet_files_get_the_right_diagnosis(tmp_path, tiny_model_dir, capsys):
+    """IDs beyond 2**53 were called a constant column; a Parquet file was called 'not UTF-8 text'."""
+    rng = np.random.default_rng(11)
+    path = tmp_path / "ids.csv"
+    path.write_text("id,v\n" + "".join(f"{12345678901234567890 + i},{rng.normal()}\n" for i in range(60)))
+    model = ["--model", str(tiny_model_dir)]
+    assert main(["estimate", str(path), "--x", "id", "--y", "v", *model]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mist-mi: error: column 'id' holds integers that float64 cannot tell apart:")
+    assert "constant" not in err.split("both read as")[0]
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    pq.write_table(pa.table({"a": rng.normal(size=60), "b": rng.normal(size=60)}), tmp_path / "t.parquet")
+    for command in (["estimate", "--x", "a", "--y", "b"], ["pairwise"]):
+        assert main([command[0], str(tmp_path / "t.parquet"), *command[1:], *model]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mist-mi: error: t.parquet is a Parquet file, not CSV text: mist-mi reads CSV files only")

@@ -361,7 +361,7 @@ def test_csv_files_as_spreadsheets_write_them(tmp_path):
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        (b"a,a,b\n1,2,3\n", r"^the header of bad.csv repeats column name\(s\): a$"),
+        (b"a,a,b\n1,2,3\n", r"^the header of bad.csv has duplicate column name\(s\): 'a'; rename them"),
         (b"a,b\n1,nan\n", r"^column 'b' has a missing value \('nan'\) on line 2; drop rows with missing values with"),
         (b"a,b\n1,inf\n", r"^column 'b' is 'inf' on line 2: NaN and infinite values are not data$"),
         (b"a,b\n1,\xe9\n", r"^bad.csv is not UTF-8 text \(invalid continuation byte at byte 6\)$"),
@@ -431,3 +431,122 @@ def test_discrete_threshold_is_at_most_few_values(values):
         r.startswith("discrete column(s)")
         for r in misleading_inputs(x, 2 * x + 1, ["a"], ["b"], discrete_in_prior=True)
     )
+
+
+# ---- no silent wrong answers: rows not cells, exact integers, files that are not CSV, the estimation options ------
+
+
+def test_dropna_counts_the_rows_it_drops_not_their_missing_cells(tmp_path):
+    """Rows with two and three missing cells each: 3 rows are dropped (7 missing cells), and the warning says 3."""
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b,c\n1,2,3\nNA,,3\n,NA,\n4,5,6\n-,n/a,9\n7,8,9\n")
+    with pytest.warns(
+        UserWarning, match=r"^dropped 3 row\(s\) of gaps.csv with missing values in the columns read; 3 remain$"
+    ):
+        data = read_columns(path, ["a", "b", "c"], dropna=True)
+    np.testing.assert_array_equal(data, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    # keep_missing: every row, missing cells as NaN (for per-pair use); never both
+    kept = read_columns(path, ["a", "b"], keep_missing=True)
+    assert kept.shape == (6, 2) and np.isnan(kept).any(axis=1).sum() == 3 and np.isnan(kept).sum() == 6
+    with pytest.raises(ValueError, match="not both"):
+        read_columns(path, ["a"], dropna=True, keep_missing=True)
+
+
+def test_integers_that_float64_merges_are_an_error_naming_the_column(tmp_path):
+    """IDs beyond 2**53 differ in digits float64 drops: read as floats they were ties (all 5 equal here, so the
+    estimator called the column constant). Large integers that stay distinct in float64 still read."""
+    ids = tmp_path / "ids.csv"
+    ids.write_text("id,v\n" + "".join(f"{12345678901234567890 + i},{i}\n" for i in range(5)))
+    with pytest.raises(
+        ValueError,
+        match=r"^column 'id' holds integers that float64 cannot tell apart: 12345678901234567890 \(line 2\) and "
+        r"12345678901234567891 \(line 3\) both read as 1.2345678901234567e\+19; integers beyond 2\*\*53",
+    ):
+        read_columns(ids, ["v", "id"])
+    np.testing.assert_array_equal(read_columns(ids, ["v"])[:, 0], np.arange(5))  # an unread column is not checked
+    edge = tmp_path / "edge.csv"  # 2**53 + 1 reads as 2**53, which is also in the file
+    edge.write_text("a\n9007199254740993\n1\n9007199254740992\n")
+    with pytest.raises(ValueError, match=r"9007199254740992 \(line 4\) and 9007199254740993 \(line 2\)"):
+        read_columns(edge, ["a"])
+    nanoseconds = tmp_path / "ns.csv"  # epoch nanoseconds a millisecond apart: rounded, but still distinct
+    nanoseconds.write_text("t\n" + "".join(f"{1_700_000_000_000_000_000 + i * 1_000_000}\n" for i in range(5)))
+    assert len(np.unique(read_columns(nanoseconds, ["t"]))) == 5
+
+
+def test_files_that_are_not_csv_text_are_named_as_what_they_are(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0]}), path)
+    message = r"^t.parquet is a Parquet file, not CSV text: mist-mi reads CSV files only .*pandas.read_parquet"
+    with pytest.raises(ValueError, match=message):
+        read_columns(path, ["a", "b"])
+    with pytest.raises(ValueError, match=message):
+        csv_header(path)
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    with pytest.raises(ValueError, match=r"^book.xlsx is a ZIP archive \(an .xlsx workbook, say\), not CSV text"):
+        read_columns(tmp_path / "book.xlsx", ["a"])
+    (tmp_path / "named.parquet").write_text("a,b\n1,2\n")  # only the content counts: this one is CSV
+    np.testing.assert_array_equal(read_columns(tmp_path / "named.parquet", ["a", "b"]), [[1, 2]])
+
+
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        (dict(max_subsamples="32"), r"^max_subsamples must be an integer >= 1, got '32' \(str\)$"),
+        (dict(max_subsamples=2.5), r"^max_subsamples must be an integer >= 1, got 2.5 \(float\)$"),
+        (dict(seed="1"), r"^seed must be an integer >= 0, got '1' \(str\)$"),
+        (dict(seed=-1), r"^seed must be >= 0, got -1$"),
+        (dict(confidence="0.9"), r"^confidence must be a number, got '0.9' \(str\)$"),
+        (dict(quantile_levels="0.5"), r"^quantile_levels must be a sequence of numbers in \(0, 1\), got '0.5'"),
+        (dict(quantile_levels=["0.5"]), r"^every quantile level must be a number, got '0.5' \(str\)$"),
+        (dict(batch_size="4"), r"^batch_size must be an integer >= 1, got '4' \(str\)$"),
+        (dict(batch_size=0), r"^batch_size must be >= 1, got 0$"),
+        (dict(progress="yes"), r"^progress must be True, False or None, got 'yes' \(str\)$"),
+    ],
+)
+def test_estimation_options_of_the_wrong_type_are_value_errors_naming_them(tiny_model, option, match):
+    """Each was a bare TypeError from deep inside (or, for seed and max_subsamples at small n, passed unnoticed)."""
+    from mist_hf import estimate_mi, estimate_mi_batch
+
+    x = table(120, 2)
+    with pytest.raises(ValueError, match=match):
+        estimate_mi_batch([(x[:, :1], x[:, 1:])], tiny_model, **option)
+    if "batch_size" not in option and "progress" not in option:
+        with pytest.raises(ValueError, match=match):
+            estimate_mi(x[:, :1], x[:, 1:], tiny_model, **option)
+
+
+def test_a_model_config_overridden_with_a_string_is_named(tiny_model):
+    import copy
+
+    from mist_hf import estimate_mi
+
+    model = copy.deepcopy(tiny_model)
+    model.config.max_n = "500"  # a config override by hand, as a string
+    x = table(120, 2)
+    with pytest.raises(ValueError, match=r"^the model's config.max_n must be an integer >= 1, got '500' \(str\)$"):
+        estimate_mi(x[:, :1], x[:, 1:], model)
+    with pytest.raises(ValueError, match=r"^model must be a MistModel, a model folder \(str or path\) or None"):
+        estimate_mi(x[:, :1], x[:, 1:], 5)
+
+
+def test_int64_arrays_beyond_2_to_the_53_are_named_not_called_constant(tiny_model):
+    """int64 IDs 2**60 + 0..119: float64 makes them one value, which the estimator called a constant column."""
+    from mist_hf import estimate_mi, estimate_mi_batch
+
+    ids = 2**60 + np.arange(120, dtype=np.int64)
+    y = table(120, 1)
+    message = r"holds integers that float64 cannot tell apart: 1152921504606846976 and 1152921504606846977 both become"
+    with pytest.raises(ValueError, match=r"^x\[0\] " + message):
+        estimate_mi(ids, y, tiny_model)
+    with pytest.raises(ValueError, match=r"^y\[1\] " + message):
+        estimate_mi(y, np.stack([np.arange(120), ids], axis=1), tiny_model)
+    with pytest.raises(ValueError, match=r"^x\[0\] " + message):
+        estimate_mi(torch.from_numpy(ids), y, tiny_model)
+    with pytest.raises(ValueError, match=r"^id " + message):
+        estimate_mi(pd.DataFrame({"id": ids}), y, tiny_model)
+    assert estimate_mi_batch([(ids, y)], tiny_model, refused="none") == [None]
+    spread = 2**60 + 1024 * np.arange(120, dtype=np.int64)  # beyond 2**53 but distinct in float64: estimated
+    assert estimate_mi(spread, y, tiny_model).n == 120

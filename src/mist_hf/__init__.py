@@ -6,6 +6,12 @@ folder carry its modeling code, so it also loads with ``trust_remote_code=True``
 The import itself is cheap: the public names below load their modules (and torch and transformers) on first use,
 and the registration happens as soon as transformers is imported (:mod:`mist_hf.registration`), so
 ``import mist_hf`` then ``AutoModel.from_pretrained("mist-mi")`` works, and ``mist-mi --help`` answers at once.
+
+Processes: a child forked (``multiprocessing``'s default on Linux) from a process whose torch ran on several threads
+hangs at its first multi-threaded torch call. Once a process has estimated, its forked children run torch on one
+thread, so a fork ``Pool`` of estimates works; a child forked after other multi-threaded torch work but before any
+estimate is not covered: use the ``spawn`` start method, or ``Pool(initializer=torch.set_num_threads,
+initargs=(1,))`` (see :func:`mist_hf.estimate_mi`).
 """
 
 from __future__ import annotations

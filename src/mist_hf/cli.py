@@ -4,8 +4,13 @@
     mist-mi pairwise data.csv [--columns a,b,c] [--unit bits] [--model PATH] [--json] [--dropna]
     mist-mi --version
 
-``python -m mist_hf ...`` runs the same command. The CSV needs a header row. Errors (missing file, unknown or
-non-numeric columns, invalid data) are printed on stderr with exit status 2.
+``python -m mist_hf ...`` runs the same command. The file must be CSV text with a header row (``,`` ``;`` tab or
+``|`` between fields); a Parquet file or a workbook is refused with a message saying so. Errors (missing file,
+unknown or non-numeric columns, invalid data) are printed on stderr with exit status 2, naming the CSV columns.
+
+``--dropna``: ``estimate`` drops every row with a missing value in the columns it reads; ``pairwise`` estimates each
+pair from its own complete rows (a mostly empty column costs only its own pairs their rows), as
+``scripts/pairwise.py`` does.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ import warnings
 from pathlib import Path
 
 
-def _split(spec: str) -> list[str]:
+def _split(spec: str, option: str = "--columns") -> list[str]:
+    """The column names of a comma-separated list given to ``option``; each must be named once."""
     names = [c.strip() for c in spec.split(",") if c.strip()]
     if not names:
         raise ValueError(f"empty column list: {spec!r}")
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ValueError(f"{option} names column(s) more than once: {', '.join(map(repr, twice))}")
     return names
 
 
@@ -46,7 +55,13 @@ def _command(args: argparse.Namespace) -> None:
     if not args.csv.is_file():  # the same message from every command, before any other work
         raise ValueError(f"no such file: {args.csv}")
     if args.command == "estimate":
-        xs, ys = _split(args.x), _split(args.y)
+        xs, ys = _split(args.x, "--x"), _split(args.y, "--y")
+        both = [c for c in xs if c in ys]
+        if both:
+            raise ValueError(
+                f"column(s) {', '.join(map(repr, both))} in both --x and --y: a variable shares all its information "
+                "with itself, so I(X; Y) is infinite; give each column to one side only"
+            )
         args.names = (xs, ys)  # for the warnings, printed by main with the CSV column names
         data = read_columns(args.csv, xs + ys, dropna=args.dropna)
         try:
@@ -67,9 +82,12 @@ def _command(args: argparse.Namespace) -> None:
             print(f"{est_.confidence:.0%} interval: [{lo:.4f}, {hi:.4f}]  (n = {est_.n}{read})")
     else:
         names = _split(args.columns) if args.columns else csv_header(args.csv)
+        # --dropna: missing cells are read as NaN and each pair keeps its own complete rows (not only the rows
+        # complete in every column, which a mostly empty column would cut to a few)
+        table = read_columns(args.csv, names, keep_missing=args.dropna)
         matrix = pairwise_mi(
-            read_columns(args.csv, names, dropna=args.dropna), args.model, unit=args.unit, seed=args.seed
-        )
+            table, args.model, unit=args.unit, seed=args.seed, dropna=args.dropna, columns=names
+        )  # fmt: skip
         if args.json:
             rows = [[None if np.isnan(v) else float(v) for v in row] for row in matrix]
             print(json.dumps({"columns": names, "unit": args.unit, "mi": rows}))
@@ -101,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--unit", choices=["nats", "bits"], default="nats")
         p.add_argument("--model", default=None, help="model folder (default: $MIST_MODEL or the shipped mist-mi)")
         p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--dropna", action="store_true", help="drop rows with a missing value (empty, NA, NaN, ...)")
+    est.add_argument("--dropna", action="store_true", help="drop rows with a missing value (empty, NA, NaN, ...)")
+    pair.add_argument(
+        "--dropna", action="store_true", help="estimate each pair from its rows with no missing value (empty, NA, ...)"
+    )
     args = parser.parse_args(argv)
 
     with warnings.catch_warnings(record=True) as told:  # printed as one line each, after the result

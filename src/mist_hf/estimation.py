@@ -12,7 +12,9 @@ For gradients, use :func:`mutual_information` (tensors in, a differentiable MI t
 from __future__ import annotations
 
 import math
+import numbers
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from .modeling_mist import MistModel
-from .preprocessing import model_inputs, pad_batch, to_matrix, validate_pair
+from .preprocessing import MisleadingInputWarning, model_inputs, pad_batch, to_matrix, validate_pair
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
@@ -250,6 +252,134 @@ def _run(
     return out
 
 
+# ---- argument checks ---------------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _check_integer(value: Any, name: str, minimum: int) -> None:
+    """``ValueError`` naming ``name`` unless ``value`` is an integer (Python or numpy, not bool) >= ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {_shown(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_number(value: Any, name: str) -> None:
+    """``ValueError`` naming ``name`` unless ``value`` is a real number (Python or numpy, not bool)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {_shown(value)}")
+
+
+def _check_options(
+    pairs: Any, model: Any, unit: Any, confidence: Any, quantile_levels: Any, seed: Any, max_subsamples: Any,
+    batch_size: Any, names: Any, progress: Any, refused: Any,
+) -> None:  # fmt: skip
+    """The arguments of :func:`estimate_mi_batch` (and so of :func:`estimate_mi`), each wrong one a ``ValueError``
+    naming it and the type or range it needs (a string ``"32"`` for ``max_subsamples`` would otherwise surface as a
+    bare ``TypeError`` from deep inside, or pass unnoticed until n is large enough to subsample)."""
+    if refused not in ("raise", "none"):
+        raise ValueError(f"refused must be 'raise' or 'none', got {refused!r}")
+    if unit not in ("nats", "bits"):
+        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+    if model is not None and not isinstance(model, (MistModel, str, os.PathLike)):
+        raise ValueError(f"model must be a MistModel, a model folder (str or path) or None, got {_shown(model)}")
+    _check_number(confidence, "confidence")
+    if quantile_levels is not None:
+        if isinstance(quantile_levels, (str, bytes)) or not isinstance(quantile_levels, (Sequence, np.ndarray)):
+            raise ValueError(f"quantile_levels must be a sequence of numbers in (0, 1), got {_shown(quantile_levels)}")
+        for level in np.asarray(quantile_levels, dtype=object).ravel().tolist():
+            _check_number(level, "every quantile level")
+    _check_integer(seed, "seed", 0)
+    _check_integer(max_subsamples, "max_subsamples", 1)
+    _check_integer(batch_size, "batch_size", 1)
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"progress must be True, False or None, got {_shown(progress)}")
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__len__") or not hasattr(pairs, "__getitem__"):
+        raise ValueError(f"pairs must be a list of (x, y) samples, got {_shown(pairs)}")
+    for p, pair in enumerate(pairs):
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ValueError(f"pairs[{p}] must be an (x, y) pair, got {type(pair).__name__}")
+    if names is not None and (isinstance(names, str) or len(names) != len(pairs)):
+        raise ValueError(f"names must give one name per pair ({len(pairs)}), got {_shown(names)}")
+
+
+def _check_model_config(mist: MistModel) -> None:
+    """The config fields the estimation reads as integers (``max_n``, ``min_n``, ``max_dim``): a config edited by
+    hand or overridden with a string (``model.config.max_n = "500"``) is a ``ValueError`` naming the field."""
+    for name in ("min_n", "max_n", "max_dim"):
+        _check_integer(getattr(mist.config, name, None), f"the model's config.{name}", 1)
+
+
+_FORK_HOOK: list[bool] = []  # holds True once the handler below is registered in this process
+
+
+def _one_torch_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _one_thread_after_fork() -> None:
+    """Make every child process forked from this one run torch on one thread (registered once, on the first
+    estimate). A parent that ran torch on several OpenMP threads leaves the child a thread pool it cannot use: the
+    child's first multi-threaded torch call hangs for ever (a ``multiprocessing`` pool with the default fork start
+    method on Linux, after one estimate in the parent). Forked children that need more threads can use the
+    ``spawn`` start method instead."""
+    if not _FORK_HOOK and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_one_torch_thread)
+        _FORK_HOOK.append(True)
+
+
+EXACT_INTEGERS = 2**53
+"""Integers up to this in magnitude are exact in float64; beyond it neighbouring integers can become one value."""
+
+
+def _check_exact_integers(value: Any, name: str, labels: Sequence[str] | None = None) -> None:
+    """``ValueError`` when an integer column of ``value`` (numpy, torch, pandas or nested lists) holds two different
+    integers that become one float64 value (possible only beyond 2**53 in magnitude: IDs, nanosecond timestamps).
+    Read as float64 they would be ties, and a column of them can even look constant. Columns are named
+    ``labels[j]``, a DataFrame's column names, or ``name[j]``."""
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_floating_point() or value.is_complex():
+            return
+        array = value.detach().cpu().numpy()
+    elif hasattr(value, "to_numpy") and hasattr(value, "dtypes"):  # pandas DataFrame or Series
+        frame = value.to_frame() if value.ndim == 1 else value
+        for label, column in frame.items():
+            kind = getattr(column.dtype, "kind", "O")
+            if kind in "iu":
+                values = column.dropna().to_numpy(dtype=np.uint64 if kind == "u" else np.int64)
+                _check_exact_integers(values, name, [str(label)])
+        return
+    elif isinstance(value, (np.ndarray, list, tuple)):
+        try:
+            array = np.asarray(value)
+        except Exception:  # ragged or odd input: to_matrix reports it
+            return
+    else:
+        return
+    if array.dtype.kind not in "iu" or array.ndim not in (1, 2) or array.size == 0:
+        return
+    array = array.reshape(array.shape[0], -1)
+    big = array > EXACT_INTEGERS
+    if array.dtype.kind == "i":
+        big |= array < -EXACT_INTEGERS
+    for j in np.flatnonzero(big.any(axis=0)):
+        distinct = np.unique(array[:, j])
+        as_float = distinct.astype(np.float64)
+        same = np.flatnonzero(as_float[1:] == as_float[:-1])
+        if same.size:
+            k = int(same[0])
+            label = labels[j] if labels is not None and j < len(labels) else f"{name}[{j}]"
+            raise ValueError(
+                f"{label} holds integers that float64 cannot tell apart: {distinct[k]} and {distinct[k + 1]} both "
+                f"become {as_float[k]:.17g} (float64 holds integers exactly only up to 2**53 = {EXACT_INTEGERS} in "
+                "magnitude), so distinct values would be read as ties; subtract a common offset (x - x.min()) or "
+                "rescale the column before estimating"
+            )
+
+
 def estimate_mi_batch(
     pairs: Sequence[tuple[Any, Any]],
     model: MistModel | str | os.PathLike | None = None,
@@ -267,23 +397,26 @@ def estimate_mi_batch(
     """Estimate MI for many ``(x, y)`` samples of different n and dims, in padded batched forwards.
 
     Arguments as in :func:`estimate_mi`; ``names`` labels the pairs in error messages (default: their positions);
-    ``progress`` shows a progress bar (default: for long runs, when stderr is a terminal).
+    ``progress`` shows a progress bar (default: for long runs, when stderr is a terminal); ``batch_size``: samples
+    per forward pass. A wrong type or value for any option (a string ``max_subsamples``, say) raises ``ValueError``
+    naming it and what it needs. Forked child processes: see :func:`estimate_mi`.
     Returns one :class:`MIEstimate` per pair, in order. A pair outside the input envelope raises ``ValueError`` naming
     the pair; with ``refused="none"`` it gets ``None`` in the list instead, and the others are still estimated (for
     sweeps over many samples, where one constant column should not stop the run).
     """
-    if refused not in ("raise", "none"):
-        raise ValueError(f"refused must be 'raise' or 'none', got {refused!r}")
-    if unit not in ("nats", "bits"):
-        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
-    if max_subsamples < 1:
-        raise ValueError(f"max_subsamples must be >= 1, got {max_subsamples}")
+    _check_options(
+        pairs, model, unit, confidence, quantile_levels, seed, max_subsamples, batch_size, names, progress, refused
+    )
+    _one_thread_after_fork()
     mist = _resolve_model(model)
+    _check_model_config(mist)
     levels, lo, hi = _levels(confidence, quantile_levels)
     pooled = mist.config.large_n == "pooled"
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
         try:
+            _check_exact_integers(x, "x")
+            _check_exact_integers(y, "y")
             xa, ya = validate_pair(
                 x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
                 discrete_in_prior=mist.config.discrete_prior,
@@ -374,7 +507,16 @@ def estimate_mi(
 
     Raises:
         ValueError: non-numeric data, NaN or infinite values, different n for x and y, n below the model's
-            ``min_n``, more than ``max_dim`` columns a side, a constant column, or bad options.
+            ``min_n``, more than ``max_dim`` columns a side, a constant column, an integer column whose values float64
+            cannot tell apart (beyond 2**53 in magnitude: subtract an offset first), or bad options (each named, with
+            the type it needs: ``confidence`` a number, ``seed`` an integer >= 0, ``max_subsamples`` an integer >= 1).
+
+    Processes: with the ``fork`` start method (the Linux default of :mod:`multiprocessing`), a child forked from a
+    process whose torch ran on several threads hangs at its first multi-threaded torch call. After the first
+    estimate in a process, every child forked from it therefore runs torch on one thread (set at fork), so a fork
+    ``Pool`` that estimates works. A child forked before any estimate but after other multi-threaded torch work in
+    the parent is not covered: use ``multiprocessing.get_context("spawn")``, or ``Pool(initializer=
+    torch.set_num_threads, initargs=(1,))``; and do not raise torch's thread count inside a forked child.
     """
     return estimate_mi_batch(
         [(x, y)],
@@ -394,22 +536,89 @@ def pairwise_mi(
     unit: str = "nats",
     seed: int = 0,
     progress: bool | None = None,
+    dropna: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> Any:
     """MI between every pair of columns of a table, as a symmetric ``(d, d)`` matrix with NaN on the diagonal.
 
     ``table`` is a 2-D array, tensor or pandas DataFrame; a DataFrame gives a DataFrame labelled by its columns.
     All pairs run in batched forwards. Each column is a 1-D variable (X and Y of one column each).
+
+    Args:
+        table: the data, ``(n, d)`` with ``d >= 2``.
+        model, unit, seed, progress: as in :func:`estimate_mi_batch`.
+        dropna: missing values (NaN, pandas' NA) raise ``ValueError`` unless this is true; then each pair is
+            estimated from its own complete rows (those where both of its columns have a value), exactly as
+            :func:`estimate_mi` on those rows, and a warning says how many rows had a missing value and the fewest
+            rows a pair kept. Rows are never dropped across all the columns at once.
+        columns: names of the table's columns for messages (default: a DataFrame's column names, else
+            ``column 0``, ``column 1``, ...). Errors and warnings name the pair and its columns, never ``x[0]``.
     """
-    data, _ = to_matrix(table, "table")
-    d = data.shape[1]
+    _check_options([], model, unit, 0.9, None, seed, 1, 1, None, progress, "raise")  # before any work
+    if not isinstance(dropna, (bool, np.bool_)):
+        raise ValueError(f"dropna must be True or False, got {_shown(dropna)}")
+    if columns is not None and (isinstance(columns, str) or not isinstance(columns, Sequence)):
+        raise ValueError(f"columns must be a list of column names, got {_shown(columns)}")
+    _check_exact_integers(table, "table", None if columns is None else [repr(str(c)) for c in columns])
+    data, missing = _with_missing(table)
+    n, d = data.shape
     if d < 2:
         raise ValueError(f"table needs at least 2 columns, got {d}")
+    if columns is not None and len(columns) != d:
+        raise ValueError(f"columns gives {len(columns)} names for a table of {d} columns")
+    named = columns is not None or hasattr(table, "columns")
+    labels = [str(c) for c in (columns if columns is not None else getattr(table, "columns", range(d)))]
+    labels = labels if named else [f"column {j}" for j in range(d)]
+    shown = [repr(c) for c in labels] if named else labels  # in message bodies, as mist-mi estimate shows them
+    if missing.any() and not dropna:
+        where = [labels[j] for j in np.flatnonzero(missing.any(axis=0))]
+        raise ValueError(
+            f"table has missing values (NaN) in {len(where)} column(s): {', '.join(where[:10])}"
+            f"{', ...' if len(where) > 10 else ''}; pass dropna=True to estimate each pair from its own complete rows"
+        )
+    mist = _resolve_model(model)
     pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-    labels = [str(c) for c in table.columns] if hasattr(table, "columns") else [f"column {j}" for j in range(d)]
     names = [f"{labels[i]} and {labels[j]}" for i, j in pairs]
-    estimates = estimate_mi_batch(
-        [(data[:, i], data[:, j]) for i, j in pairs], model, unit=unit, seed=seed, names=names, progress=progress
-    )
+    keeps = [~(missing[:, i] | missing[:, j]) for i, j in pairs]
+    if missing.any():
+        kept = [int(keep.sum()) for keep in keeps]
+        fewest = min(kept)
+        worst = [names[p] for p, k in enumerate(kept) if k == fewest]
+        warnings.warn(
+            f"{int(missing.any(axis=1).sum())} of {n} rows have a missing value; each pair used its own complete "
+            f"rows, the fewest {fewest} of {n} ({'; '.join(worst[:3])}{'; ...' if len(worst) > 3 else ''})",
+            stacklevel=2,
+        )
+
+    def renamed(text: str, i: int, j: int) -> str:  # the pair's x[0] and y[0] by their column names
+        return re.sub(r"\b([xy])\[0\]", lambda m: shown[i] if m[1] == "x" else shown[j], text)
+
+    # Each pair is checked here, where its columns are known by name, and its warnings are said once per text
+    # (a discrete column would otherwise be reported once for every pair it is in, as y[0]).
+    items, told = [], {}
+    for p, ((i, j), keep) in enumerate(zip(pairs, keeps, strict=True)):
+        x, y = (data[:, i], data[:, j]) if keep.all() else (data[keep, i], data[keep, j])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                validate_pair(
+                    x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
+                    discrete_in_prior=mist.config.discrete_prior,
+                )  # fmt: skip
+            except ValueError as err:
+                raise ValueError(f"pair {p} ({names[p]}): {renamed(str(err), i, j)}") from None
+        for w in caught:
+            told.setdefault((renamed(str(w.message), i, j), w.category), None)
+        items.append((x, y))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimates = estimate_mi_batch(items, mist, unit=unit, seed=seed, names=names, progress=progress)
+    for w in caught:
+        if not issubclass(w.category, MisleadingInputWarning):  # those were told above, with the column names
+            text = re.sub(r"^pair (\d+): ", lambda m: f"pair {m[1]} ({names[int(m[1])]}): ", str(w.message))
+            told.setdefault((text, w.category), None)
+    for text, category in told:
+        warnings.warn(text, category, stacklevel=2)
     matrix = np.full((d, d), np.nan)
     for (i, j), est in zip(pairs, estimates, strict=True):
         matrix[i, j] = matrix[j, i] = est.mi
@@ -418,6 +627,33 @@ def pairwise_mi(
 
         return pd.DataFrame(matrix, index=table.columns, columns=table.columns)
     return matrix
+
+
+def _with_missing(table: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``table`` as a float64 ``(n, d)`` array (as :func:`~mist_hf.preprocessing.to_matrix` reads it, every other
+    problem raised as there) with its missing values (NaN, pandas' NA) set to 0, and the mask of where they were."""
+    missing: np.ndarray | None = None
+    filled = table
+    if hasattr(table, "isna") and hasattr(table, "fillna"):  # pandas DataFrame or Series
+        missing = np.asarray(table.isna())
+        filled = table.fillna(0) if missing.any() else table
+    elif isinstance(table, torch.Tensor):
+        t = table.detach().cpu()
+        if t.is_floating_point():
+            mask = torch.isnan(t)
+            missing, filled = mask.numpy(), t.masked_fill(mask, 0) if bool(mask.any()) else t
+    else:
+        try:
+            array = np.asarray(table)
+        except Exception:  # to_matrix says why
+            array = None
+        if array is not None and array.dtype.kind == "f":
+            missing = np.isnan(array)
+            filled = np.where(missing, 0.0, array) if missing.any() else array
+    data, _ = to_matrix(filled, "table")
+    if missing is None or missing.size != data.size:
+        return data, np.zeros(data.shape, dtype=bool)
+    return data, missing.reshape(data.shape)
 
 
 SMOOTH_RANK_MAX_BYTES = 4 * 10**9

@@ -199,3 +199,67 @@ def test_time_limit_stop_resumes_without_repeating_or_skipping_batches(tmp_path)
     assert [step for step, _ in before] == list(range(stopped))
     assert [step for step, _ in after] == list(range(stopped, 12))
     assert [labels for _, labels in before + after] == [labels for _, labels in whole]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder``: its sha256 and modification time (ns)."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_rerunning_a_finished_run_changes_nothing(run, capsys):
+    """The same command again, after the run reached max_steps and saved final/: it trained one step more and
+    rewrote final/model.safetensors each time (checkpoint-5, then checkpoint-6, ...). Now it says the run is
+    finished and where the model is, and trains, writes and deletes nothing."""
+    before = snapshot(run)
+    assert "final/model.safetensors" in before and {p.name for p in run.glob("checkpoint-*")} == {
+        "checkpoint-2",
+        "checkpoint-4",
+    }
+    final = train(*parse_train_args(["--output_dir", str(run), "--max_steps", "4", *TINY]))
+    assert final == run / "final"
+    assert snapshot(run) == before  # same files, same bytes, same modification times: no new checkpoint either
+    err = capsys.readouterr().err
+    assert f"this run is finished: checkpoint-4 is its last step and {run / 'final'} holds its final model" in err
+    assert "resuming from" not in err
+
+
+def test_a_finished_run_without_its_final_model_saves_it_without_training(run, capsys):
+    """Killed after its last checkpoint but before (or during) the final save: rerunning writes final/ from the
+    last checkpoint, without a step more; rerunning again is then a no-op."""
+    from safetensors.torch import load_file
+
+    truncate(run / "final" / "model.safetensors")
+    checkpoints = snapshot(run / "checkpoint-4")
+    final = train(*parse_train_args(["--output_dir", str(run), "--max_steps", "4", *TINY]))
+    assert "saving the weights of checkpoint-4 there, without training" in capsys.readouterr().err
+    assert sorted(p.name for p in run.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert snapshot(run / "checkpoint-4") == checkpoints
+    saved, last = load_file(final / "model.safetensors"), load_file(run / "checkpoint-4" / "model.safetensors")
+    assert saved.keys() == last.keys() and all((saved[k] == last[k]).all() for k in saved)
+    again = snapshot(run)
+    train(*parse_train_args(["--output_dir", str(run), "--max_steps", "4", *TINY]))
+    assert snapshot(run) == again and "this run is finished" in capsys.readouterr().err
+
+
+def test_when_a_run_counts_as_finished(run):
+    from mist_hf.training.run import final_weights_source, finished_checkpoint
+
+    last = run / "checkpoint-4"
+    args = SimpleNamespace(max_steps=4, load_best_model_at_end=False)
+    assert finished_checkpoint(last, args) and not finished_checkpoint(run / "checkpoint-2", args)
+    assert not finished_checkpoint(last, SimpleNamespace(max_steps=6))  # raised max_steps: train on
+    assert not finished_checkpoint(None, args) and not finished_checkpoint(last, SimpleNamespace(max_steps=-1))
+    set_state(last, max_steps=3)  # a schedule fitted to the time ended the run at step 3 < max_steps
+    assert finished_checkpoint(last, SimpleNamespace(max_steps=9), fitted_schedule=True)
+    assert not finished_checkpoint(last, SimpleNamespace(max_steps=9))
+    # the final model of a run that loads its best model at the end is the best checkpoint's, found by name even
+    # after the run folder moved
+    set_state(last, best_model_checkpoint="/elsewhere/run/checkpoint-2")
+    assert final_weights_source(last, SimpleNamespace(load_best_model_at_end=True)) == run / "checkpoint-2"
+    assert final_weights_source(last, args) == last

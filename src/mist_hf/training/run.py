@@ -1,5 +1,6 @@
 """The two training jobs the scripts run: :func:`train` (from scratch or a model folder, on the meta-dataset) and
-:func:`adapt` (fine-tune on the meta-dataset pushed through flows fitted to target data). Both resume exactly."""
+:func:`adapt` (fine-tune on the meta-dataset pushed through flows fitted to target data). Both resume exactly, and
+rerunning a finished run changes nothing (:func:`finished_checkpoint`)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,80 @@ def resume_point(output_dir: str | Path, args: TrainingArguments) -> tuple[str |
     return None, 0
 
 
+def finished_checkpoint(checkpoint: str | Path | None, args: TrainingArguments, fitted_schedule: bool = False) -> bool:
+    """Whether the intact Trainer ``checkpoint`` (from :func:`resume_point`) is the end of the run ``args`` plans.
+
+    The end is ``args.max_steps``; with ``fitted_schedule`` (``--fit_schedule_to_time``) also the earlier step the
+    schedule was fitted to, which the checkpoint's state records as its ``max_steps``. A run stopped by
+    ``--max_minutes`` before its end is not finished (rerunning it resumes), nor is one whose ``max_steps`` was
+    raised since (rerunning trains on).
+    """
+    if checkpoint is None or args.max_steps <= 0:
+        return False
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+    step = int(state["global_step"])
+    planned = int(state.get("max_steps") or args.max_steps)
+    return step >= args.max_steps or (fitted_schedule and 0 < planned < args.max_steps and step >= planned)
+
+
+def final_weights_source(checkpoint: str | Path, args: TrainingArguments) -> Path:
+    """The checkpoint whose weights a run that ended at ``checkpoint`` saves as its final model: the best one with
+    ``load_best_model_at_end`` (when its state names one that is still there and intact), else ``checkpoint``."""
+    checkpoint = Path(checkpoint)
+    best = json.loads((checkpoint / "trainer_state.json").read_text()).get("best_model_checkpoint")
+    if args.load_best_model_at_end and best:
+        for candidate in (checkpoint.parent / Path(best).name, Path(best)):  # the run folder may have moved
+            if candidate.is_dir() and intact_checkpoint(candidate) is None:
+                return candidate
+    return checkpoint
+
+
+def holds_weights(folder: str | Path, checkpoint: str | Path) -> bool:
+    """Whether the model saved in ``folder`` has exactly the weights of ``checkpoint`` (tensor by tensor)."""
+    from safetensors.torch import load_file
+
+    mine, theirs = Path(folder) / "model.safetensors", Path(checkpoint) / "model.safetensors"
+    if not mine.is_file() or not (Path(folder) / "config.json").is_file():
+        return False
+    try:
+        a, b = load_file(str(mine)), load_file(str(theirs))
+    except Exception:  # a final model truncated by a kill during its save is not the finished one
+        return False
+    return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a)
+
+
+def _finished(
+    last: str | None, args: TrainingArguments, final: Path, fitted_schedule: bool, extra: bool = True
+) -> tuple[bool, Path | None]:
+    """``(finished, source)``: whether ``last`` ended the run, and the checkpoint the final model comes from; prints
+    and returns ``(True, None)`` when ``final`` already holds that model (and ``extra``, the job's other final
+    files, are there), so there is nothing to do."""
+    if not finished_checkpoint(last, args, fitted_schedule):
+        return False, None
+    source = final_weights_source(last, args)
+    if extra and holds_weights(final, source):
+        print(
+            f"this run is finished: {Path(last).name} is its last step and {final} holds its final model (the "
+            f"weights of {source.name}); nothing was trained or saved. To train further raise --max_steps (now "
+            f"{args.max_steps}); to start another run give a new --output_dir",
+            file=sys.stderr,
+        )
+        return True, None
+    return True, source
+
+
+def _finish_without_training(trainer: MistTrainer, last: str, source: Path, final: Path) -> None:
+    """A run whose last checkpoint is its end but whose final model is missing or stale (killed during the final
+    save): take the trainer's state from ``last`` and its weights from ``source``, without training a step more."""
+    from safetensors.torch import load_file
+    from transformers import TrainerState
+
+    print(f"{Path(last).name} is the end of this run but {final} lacks its final model: saving the weights of "
+          f"{source.name} there, without training", file=sys.stderr)  # fmt: skip
+    trainer.state = TrainerState.load_from_json(str(Path(last) / "trainer_state.json"))
+    trainer.model.load_state_dict(load_file(str(source / "model.safetensors")))
+
+
 def capped_n(spec: SplitSpec, max_n: int) -> SplitSpec:
     """The prior split ``spec`` with its n range cut at ``max_n`` (same families, dims and n law below the cap).
 
@@ -189,6 +264,11 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
     set_seed(args.seed)
     if model_args.init_from and model_args.warm_start:
         raise ValueError("give init_from (a model as saved) or warm_start (its weights in a new config), not both")
+    final = Path(data_args.final_dir or Path(args.output_dir) / "final")
+    last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
+    finished, source = _finished(last, args, final, data_args.fit_schedule_to_time)
+    if finished and source is None:  # rerunning a finished run: nothing to train, nothing to overwrite
+        return final
     if model_args.init_from:
         model = MistModel.from_pretrained(model_args.init_from)
     else:
@@ -197,7 +277,6 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
             warm_start(model, model_args.warm_start)
     if model_args.train_only_head:
         freeze_all_but_head(model)
-    last, consumed = resume_point(args.output_dir, args) if data_args.resume else (None, 0)
     spec = get_split(data_args.train_split)
     if data_args.train_max_n is not None:
         spec = capped_n(spec, data_args.train_max_n)
@@ -208,11 +287,13 @@ def train(model_args: Any, data_args: DataArguments, args: TrainingArguments) ->
             ExampleStream(data_args.validation_split, 0, data_args.validation_examples, rank=0, world_size=1)
         )
     trainer = _trainer(model, args, train_set, validation, data_args.max_minutes, data_args.fit_schedule_to_time)
-    if last:
-        print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
-    trainer.train(resume_from_checkpoint=last)
+    if finished:
+        _finish_without_training(trainer, last, source, final)
+    else:
+        if last:
+            print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
+        trainer.train(resume_from_checkpoint=last)
     trainer.log_metrics("eval", trainer.evaluate())
-    final = Path(data_args.final_dir or Path(args.output_dir) / "final")
     trainer.save_model(str(final))
     return final
 
@@ -260,6 +341,12 @@ def adapt(adapt_args: AdaptArguments, args: TrainingArguments) -> Path:
     set_seed(args.seed)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    final = out / "model"
+    last, consumed = resume_point(out, args)
+    complete = (final / "adaptation.json").is_file() and (final / "flows").is_dir()  # written after the weights
+    finished, source = _finished(last, args, final, fitted_schedule=False, extra=complete)
+    if finished and source is None:  # rerunning a finished run: nothing to train, nothing to overwrite
+        return final
     adapter, histories = fitted_flows(adapt_args, out / "flows")
     model = copy.deepcopy(load_model(adapt_args.base_model))  # a copy: the cached base model is never trained
     if max(adapter.dims) > model.config.max_dim:
@@ -270,8 +357,7 @@ def adapt(adapt_args: AdaptArguments, args: TrainingArguments) -> Path:
             transform=adapter.adapt_many, chunk=64, rank=0, world_size=1,
         )
     )  # fmt: skip
-    last, consumed = resume_point(out, args)
-    if last:
+    if last and not finished:
         print(f"resuming from {last} after {consumed} batches per process", file=sys.stderr)
     examples = ExampleStream(adapted_split("train", adapter.dims), cycle=True, transform=adapter.adapt_many, chunk=32)
     train_set = BatchStream(examples, args.per_device_train_batch_size, skip_batches=consumed)
@@ -280,10 +366,12 @@ def adapt(adapt_args: AdaptArguments, args: TrainingArguments) -> Path:
     before = out / "validation_before.json"  # the base model on the adapted validation split, measured once
     if not before.is_file():
         before.write_text(json.dumps(trainer.evaluate(metric_key_prefix="base"), indent=2) + "\n")
-    trainer.train(resume_from_checkpoint=last)
+    if finished:
+        _finish_without_training(trainer, last, source, final)
+    else:
+        trainer.train(resume_from_checkpoint=last)
     metrics = trainer.evaluate()
     trainer.log_metrics("eval", metrics)
-    final = out / "model"
     trainer.save_model(str(final))
     if (final / "flows").exists():
         shutil.rmtree(final / "flows")
