@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent(
         parent = mist_hf.estimate_mi(x, y, sys.argv[1]).mi
         with multiprocessing.get_context("fork").Pool(2) as pool:
             children = pool.map(one, range(2))
-        assert [mi for mi, _ in children] == [parent, parent], (parent, children)
+        # children run one thread, the parent two: equal up to float noise, not bit for bit
+        assert all(abs(mi - parent) <= 1e-5 * (1 + abs(parent)) for mi, _ in children), (parent, children)
         print("threads", [threads for _, threads in children], torch.get_num_threads())
     """
 )
