@@ -4,7 +4,7 @@ For each n and (dim_x, dim_y), ``--samples`` samples (seeds 0, 1, ...), estimate
 estimate and the median upper end of the 90% interval, in nats. A model that reads "no correlation anywhere" as
 dependence shows up here (see docs/training-v2.md)::
 
-    python scripts/independence_check.py --model checkpoints/mist-v2-gpu2
+    python scripts/independence_check.py --model mist-mi
 """
 
 from __future__ import annotations

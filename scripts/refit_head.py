@@ -5,7 +5,8 @@ The head's inputs of ``--examples`` ``train_v2`` examples (from ``--start``) and
 interrupted run goes on where it stopped); the head is then fit on them for ``--steps`` Adam steps, and the step
 with the lowest validation pinball loss is kept (see :mod:`mist_hf.training.head_refit`)::
 
-    python scripts/refit_head.py --model checkpoints/mist-v2-ns2 --out checkpoints/mist-v2-refit \\
+    git checkout 5e31c91 -- checkpoints/mist-v2-ns2   # v2's encoder, out of the tree since v2 shipped
+    python scripts/refit_head.py --model checkpoints/mist-v2-ns2 --out runs/mist-v2-refit \\
         --examples 9000 --start 1100000000 --cache runs/refit-ns2.pt
 
 Prints the validation record and writes it to ``refit_head.json`` in ``--out``.

@@ -5,6 +5,9 @@ the head's classical inputs on the normal scores: the Gaussian-copula MI and the
 ``mist_hf.modeling_mist``). Prints one markdown table (median over the seeds, then the range)::
 
     python scripts/research/feature_separation.py --model checkpoints/mist-v2-prior3 --dims 8 8 --n 500
+
+(``checkpoints/mist-v2-prior3`` comes back with ``git checkout 5e31c91 -- checkpoints/mist-v2-prior3``; any model
+folder works.)
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ of the shipped-model guard::
 
     python scripts/research/head_refit.py --model checkpoints/mist-v2-quad --examples 9000
 
+(``checkpoints/mist-v2-quad`` comes back with ``git checkout 5e31c91 -- checkpoints/mist-v2-quad``.)
+
 The model must have the Gaussian-copula, KSG and quadratic inputs (``classical_features``, ``knn_feature``,
 ``quadratic_feature``) and not already the null-scaled ones.
 """

@@ -3,6 +3,8 @@
 # train_v2 (one process, THREADS threads) and is scored on the first EXAMPLES examples of validation_v2, spread
 # evenly. Results: runs/levers/<name>.json; table: python scripts/research/compare_table.py runs/levers
 #   bash scripts/research/v2_levers.sh [MINUTES] [THREADS] [EXAMPLES] [NAMES...]
+# The starting checkpoints (checkpoints/mist-v2-prior3, -gpu2) left the tree with the v2 lineage: restore them with
+#   git checkout 5e31c91 -- checkpoints/mist-v2-prior3 checkpoints/mist-v2-gpu2
 set -euo pipefail
 MINUTES=${1:-10}; THREADS=${2:-1}; EXAMPLES=${3:-1000}; shift $(( $# > 3 ? 3 : $# ))
 PY=${PYTHON:-python}
