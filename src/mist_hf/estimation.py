@@ -331,55 +331,6 @@ def _one_thread_after_fork() -> None:
         _FORK_HOOK.append(True)
 
 
-EXACT_INTEGERS = 2**53
-"""Integers up to this in magnitude are exact in float64; beyond it neighbouring integers can become one value."""
-
-
-def _check_exact_integers(value: Any, name: str, labels: Sequence[str] | None = None) -> None:
-    """``ValueError`` when an integer column of ``value`` (numpy, torch, pandas or nested lists) holds two different
-    integers that become one float64 value (possible only beyond 2**53 in magnitude: IDs, nanosecond timestamps).
-    Read as float64 they would be ties, and a column of them can even look constant. Columns are named
-    ``labels[j]``, a DataFrame's column names, or ``name[j]``."""
-    if isinstance(value, torch.Tensor):
-        if value.dtype == torch.bool or value.is_floating_point() or value.is_complex():
-            return
-        array = value.detach().cpu().numpy()
-    elif hasattr(value, "to_numpy") and hasattr(value, "dtypes"):  # pandas DataFrame or Series
-        frame = value.to_frame() if value.ndim == 1 else value
-        for label, column in frame.items():
-            kind = getattr(column.dtype, "kind", "O")
-            if kind in "iu":
-                values = column.dropna().to_numpy(dtype=np.uint64 if kind == "u" else np.int64)
-                _check_exact_integers(values, name, [str(label)])
-        return
-    elif isinstance(value, (np.ndarray, list, tuple)):
-        try:
-            array = np.asarray(value)
-        except Exception:  # ragged or odd input: to_matrix reports it
-            return
-    else:
-        return
-    if array.dtype.kind not in "iu" or array.ndim not in (1, 2) or array.size == 0:
-        return
-    array = array.reshape(array.shape[0], -1)
-    big = array > EXACT_INTEGERS
-    if array.dtype.kind == "i":
-        big |= array < -EXACT_INTEGERS
-    for j in np.flatnonzero(big.any(axis=0)):
-        distinct = np.unique(array[:, j])
-        as_float = distinct.astype(np.float64)
-        same = np.flatnonzero(as_float[1:] == as_float[:-1])
-        if same.size:
-            k = int(same[0])
-            label = labels[j] if labels is not None and j < len(labels) else f"{name}[{j}]"
-            raise ValueError(
-                f"{label} holds integers that float64 cannot tell apart: {distinct[k]} and {distinct[k + 1]} both "
-                f"become {as_float[k]:.17g} (float64 holds integers exactly only up to 2**53 = {EXACT_INTEGERS} in "
-                "magnitude), so distinct values would be read as ties; subtract a common offset (x - x.min()) or "
-                "rescale the column before estimating"
-            )
-
-
 def estimate_mi_batch(
     pairs: Sequence[tuple[Any, Any]],
     model: MistModel | str | os.PathLike | None = None,
@@ -415,8 +366,6 @@ def estimate_mi_batch(
     items, owner, shapes, counts = [], [], [], []
     for p, (x, y) in enumerate(pairs):
         try:
-            _check_exact_integers(x, "x")
-            _check_exact_integers(y, "y")
             xa, ya = validate_pair(
                 x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
                 discrete_in_prior=mist.config.discrete_prior,
@@ -559,7 +508,6 @@ def pairwise_mi(
         raise ValueError(f"dropna must be True or False, got {_shown(dropna)}")
     if columns is not None and (isinstance(columns, str) or not isinstance(columns, Sequence)):
         raise ValueError(f"columns must be a list of column names, got {_shown(columns)}")
-    _check_exact_integers(table, "table", None if columns is None else [repr(str(c)) for c in columns])
     data, missing = _with_missing(table)
     n, d = data.shape
     if d < 2:

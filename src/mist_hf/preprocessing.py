@@ -262,6 +262,33 @@ def _numeric_kind(dtype: np.dtype) -> bool:
     return dtype.kind in "biuf"
 
 
+EXACT_INTEGERS = 2**53
+"""Integers up to this in magnitude are exact in float64; beyond it neighbouring integers can become one value."""
+
+
+def _check_exact_integers(array: np.ndarray, columns: list[str]) -> None:
+    """``ValueError`` when an integer column of ``array`` ``(n, d)`` holds two different integers that become one
+    float64 value (possible only beyond 2**53 in magnitude: IDs, nanosecond timestamps). Read as float64 they would
+    be ties, and a column of them can even look constant. Column ``j`` is named ``columns[j]``."""
+    if array.dtype.kind not in "iu" or array.size == 0:
+        return
+    big = array > EXACT_INTEGERS
+    if array.dtype.kind == "i":
+        big |= array < -EXACT_INTEGERS
+    for j in np.flatnonzero(big.any(axis=0)):
+        distinct = np.unique(array[:, j])
+        as_float = distinct.astype(np.float64)
+        same = np.flatnonzero(as_float[1:] == as_float[:-1])
+        if same.size:
+            k = int(same[0])
+            raise ValueError(
+                f"{columns[j]} holds integers that float64 cannot tell apart: {distinct[k]} and {distinct[k + 1]} both "
+                f"become {as_float[k]:.17g} (float64 holds integers exactly only up to 2**53 = {EXACT_INTEGERS} in "
+                "magnitude), so distinct values would be read as ties; subtract a common offset (x - x.min()) or "
+                "rescale the column before estimating"
+            )
+
+
 def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
     """``data`` as a float64 ``(n, d)`` array plus column names; raises ``ValueError`` naming any problem.
 
@@ -282,6 +309,11 @@ def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
         bad = [str(c) for c in frame.columns if not is_numeric_dtype(frame[c])]
         if bad:
             raise ValueError(f"{name} must be numeric; non-numeric column(s): {', '.join(bad)}")
+        for j, (_, column) in enumerate(frame.items()):
+            kind = getattr(column.dtype, "kind", "O")
+            if kind in "iu":  # before float64: integers beyond 2**53 may merge there
+                values = column.dropna().to_numpy(dtype=np.uint64 if kind == "u" else np.int64)
+                _check_exact_integers(values[:, None], [columns[j]])
         # float64 for every numeric column: nullable Int64/boolean and mixed float + bool frames would otherwise
         # come out as dtype object; missing values (pd.NA) become NaN and are reported below.
         data = frame.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -291,12 +323,13 @@ def to_matrix(data: Any, name: str) -> tuple[np.ndarray, list[str]]:
         raise ValueError(f"{name} could not be read as an array: {err}") from err
     if not _numeric_kind(array.dtype):
         raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float64)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
         raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got shape {array.shape}")
     columns = columns or [f"{name}[{j}]" for j in range(array.shape[1])]
+    _check_exact_integers(array, columns)
+    array = array.astype(np.float64)
     if array.shape[1] == 0:
         raise ValueError(f"{name} has no columns")
     bad_rows = ~np.isfinite(array)
