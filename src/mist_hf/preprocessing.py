@@ -262,10 +262,6 @@ def _numeric_kind(dtype: np.dtype) -> bool:
     return dtype.kind in "biuf"
 
 
-EXACT_INTEGERS = 2**53
-"""Integers up to this in magnitude are exact in float64; beyond it neighbouring integers can become one value."""
-
-
 def _check_exact_integers(array: np.ndarray, columns: list[str]) -> None:
     """``ValueError`` when an integer column of ``array`` ``(n, d)`` holds two different integers that become one
     float64 value (possible only beyond 2**53 in magnitude: IDs, nanosecond timestamps). Read as float64 they would
