@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from mist_hf.builder import DEFAULT_TRAIN_EXAMPLES, MistMetaConfig, export_parquet, summary_markdown
-from mist_hf.meta import SPLITS
+from mist_hf.prior import SPLITS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,6 +14,17 @@ REMOVED_ENCODERS = ("colrow", "axial")
 # Keys that older config.json files carry and that configure nothing any more: the removed encoders' sizes and
 # the never-read initializer_range. They are dropped on load, so a re-saved config no longer has them.
 RETIRED_FIELDS = ("column_size", "num_column_layers", "num_pair_forms", "initializer_range")
+HEAD_STATISTICS = ("gaussian_copula", "knn", "quadratic_copula", "null_scaled")
+"""The statistics a head can read, in the order of the head's input."""
+# Config files written before head_statistics spelled the set as four booleans; they load as the set they meant.
+STATISTIC_SWITCHES = {
+    "classical_features": "gaussian_copula",
+    "knn_feature": "knn",
+    "quadratic_feature": "quadratic_copula",
+    "null_scaled_features": "null_scaled",
+}
+# Options that no saved model used, removed with their code; older files carry them at the one value still built.
+REMOVED_OPTIONS = {"copula": True, "loss": "pinball"}
 POSITIVE_FIELDS = ("max_dim", "min_n", "max_n", "trained_max_n", "hidden_size", "num_heads", "num_inducing")
 
 
@@ -48,9 +59,6 @@ class MistConfig(PreTrainedConfig):
             that of one subsample). `"pooled"`: ``k = ceil(n / max_n)`` subsamples of exactly ``max_n`` rows that
             cover every row, quantiles averaged, then each quantile's distance from the median scaled by
             ``sqrt(max_n / n)``, so the interval keeps narrowing as n grows and nothing jumps at ``max_n``.
-        copula (`bool`, defaults to `True`): replace every column by its normal scores (ranks mapped through the
-            normal quantile function), which makes the model invariant to strictly monotone per-column maps.
-            Otherwise columns are standardised.
         sort_columns (`bool`, defaults to `True`): put the columns inside X and inside Y in a canonical order (by
             decreasing largest absolute correlation with the other side) before the rows are read, which makes the
             model invariant to column order (up to exact ties of that key).
@@ -58,7 +66,7 @@ class MistConfig(PreTrainedConfig):
             encodes both orders and averages them (exact); `"canonical"` encodes once with the sides in a canonical
             order (exact except for exact ties of the order statistic), at half the cost.
         sign_canonical (`bool`, defaults to `False`): give every column a canonical sign before the rows are read
-            (:func:`~mist_hf.modeling_mist.canonical_signs`), which makes the model invariant to strictly decreasing
+            (:func:`~mist_hf.rank_statistics.canonical_signs`), which makes the model invariant to strictly decreasing
             per-column maps too (up to exact zeros of the sign statistic). v1 models have it off.
         zero_point_mass (`bool`, defaults to `False`): let quantiles be exactly 0. The head's log-space output ``L``
             becomes the MI quantile ``expm1(max(L, 0))``, and a label of exactly 0 is trained as ``-zero_margin`` in
@@ -66,25 +74,21 @@ class MistConfig(PreTrainedConfig):
             Off (v1), quantiles are ``expm1(softplus(L)) > 0``.
         zero_margin (`float`, defaults to 0.25): the log-space target of a label of exactly 0 with
             ``zero_point_mass``; positive, so that the quantiles of independent data sit clearly below the kink.
-        classical_features (`bool`, defaults to `False`): feed the head the Gaussian-copula MI of the sample
-            (from the correlation matrix of the normal scores, shrunk towards the identity, in float64), a
-            statistic the attention layers cannot cheaply compute. v1 models have it off.
-        knn_feature (`bool`, defaults to `False`): also feed the head a nearest-neighbour (KSG, k = 3) estimate of
-            MI on the normal scores of at most ``knn_rows`` rows, in float64: a statistic that sees non-monotone
-            dependence where every correlation is near 0, so that such data and independent data look different.
-        knn_rows (`int`, defaults to 256): rows the nearest-neighbour feature reads; a larger sample gives up a
-            subset chosen by a hash of the rows' ranks, so that the choice does not depend on row or column order,
-            column signs, increasing maps or which side is X.
-        quadratic_feature (`bool`, defaults to `False`): also feed the head the Gaussian MI of the normal scores
-            extended by their squares (each column z beside (z^2 - 1) / sqrt(2)), in float64 (see
-            ``quadratic_copula_mi``): a statistic that sees even-shaped dependence, such as Y = |X| + noise, whose
-            correlations are all near 0. It is unchanged by every symmetry the model keeps.
-        null_scaled_features (`bool`, defaults to `False`): also feed the head each Gaussian MI input (plain, and
-            quadratic with ``quadratic_feature``) as the likelihood-ratio statistic 2 n I measured against its
-            chi-square law under independence, a standard score, in float64 (see ``null_scaled_mi``). The raw MI's
-            level under independence depends on n and both dims (below 0.001 nats at 1 + 1 columns and n = 500, 0.37 at
-            16 + 16 and n = 300); on this scale independence reads about 0 at every shape, so "no dependence to be
-            seen" is one threshold for the head. Needs ``classical_features``.
+        head_statistics (`list[str]`, defaults to ``[]``): statistics of the sample that the head reads beside the
+            pooled rows, each computed in float64 from the ranks (``rank_statistics.py``), none of them learned:
+            `"gaussian_copula"`, the Gaussian-copula MI (correlations of the normal scores, shrunk towards the
+            identity); `"knn"`, a nearest-neighbour (KSG, k = 3) MI of the normal scores on at most ``knn_rows``
+            rows, which sees non-monotone dependence where every correlation is near 0; `"quadratic_copula"`, the
+            Gaussian MI of the scores beside their squares, which sees even-shaped dependence such as
+            Y = |X| + noise; `"null_scaled"`, the Gaussian MIs (plain, and quadratic when listed) as standard scores
+            of their law under independence, so that "no dependence to be seen" reads about 0 at every n and dims
+            (needs `"gaussian_copula"`). The head's input order is fixed, whatever the list's order. v1 models read
+            none; v2 reads all four. Config files written before this field carry four booleans
+            (``classical_features``, ``knn_feature``, ``quadratic_feature``, ``null_scaled_features``), which map
+            to these names.
+        knn_rows (`int`, defaults to 256): rows the `"knn"` statistic reads; a larger sample gives up a subset chosen
+            by a hash of the rows' ranks, so that the choice does not depend on row or column order, column signs,
+            increasing maps or which side is X.
         discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
             codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
             discrete columns are outside the prior. v1 models have it off.
@@ -97,8 +101,6 @@ class MistConfig(PreTrainedConfig):
         num_basis (`int`, defaults to 8): basis functions of the monotone quantile function.
         quantile_levels (`list[float]`, defaults to ``[0.05, 0.25, 0.5, 0.75, 0.95]``): levels returned when
             none are requested.
-        loss (`str`, defaults to `"pinball"`): `"pinball"` (quantile loss over sampled levels, in log1p space)
-            or `"mse"` (squared error of the median, in nats).
         num_train_quantiles (`int`, defaults to 8): levels sampled per dataset for the pinball loss.
     """
 
@@ -109,17 +111,13 @@ class MistConfig(PreTrainedConfig):
     max_n: int = 500
     trained_max_n: int | None = None
     large_n: str = "mean"
-    copula: bool = True
     sort_columns: bool = True
     symmetrize: str = "average"
     sign_canonical: bool = False
     zero_point_mass: bool = False
     zero_margin: float = 0.25
-    classical_features: bool = False
-    knn_feature: bool = False
+    head_statistics: list[str] | None = None
     knn_rows: int = 256
-    quadratic_feature: bool = False
-    null_scaled_features: bool = False
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
@@ -128,7 +126,6 @@ class MistConfig(PreTrainedConfig):
     num_inducing: int = 16
     num_basis: int = 8
     quantile_levels: list[float] | None = None
-    loss: str = "pinball"
     num_train_quantiles: int = 8
 
     def __post_init__(self, **kwargs):
@@ -142,6 +139,10 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"unknown encoder={encoder!r}: MIST has the 'rows' encoder only")
         for name in RETIRED_FIELDS:
             kwargs.pop(name, None)
+        for name, kept in REMOVED_OPTIONS.items():
+            if name in kwargs and kwargs.pop(name) != kept:
+                raise ValueError(f"{name}={kept!r} is the only value MIST still has (no saved model used another)")
+        self._map_statistic_switches(kwargs)
         if self.quantile_levels is None:
             self.quantile_levels = [0.05, 0.25, 0.5, 0.75, 0.95]
         self.quantile_levels = [float(t) for t in self.quantile_levels]
@@ -149,8 +150,6 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"symmetrize must be 'average' or 'canonical', got {self.symmetrize!r}")
         if self.large_n not in ("mean", "pooled"):
             raise ValueError(f"large_n must be 'mean' or 'pooled', got {self.large_n!r}")
-        if self.loss not in ("pinball", "mse"):
-            raise ValueError(f"loss must be 'pinball' or 'mse', got {self.loss!r}")
         if not self.quantile_levels or not all(0.0 < t < 1.0 for t in self.quantile_levels):
             raise ValueError(f"quantile_levels must be non-empty and lie in (0, 1), got {self.quantile_levels}")
         if self.trained_max_n is None:
@@ -165,8 +164,7 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"knn_rows must be >= 8, got {self.knn_rows}")
         if not self.zero_margin > 0:
             raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
-        if self.null_scaled_features and not self.classical_features:
-            raise ValueError("null_scaled_features rescales the Gaussian MI inputs; it needs classical_features=True")
+        self._check_head_statistics()
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
         if self.max_n > self.trained_max_n:
@@ -176,6 +174,32 @@ class MistConfig(PreTrainedConfig):
                 "trained_max_n (larger samples are read as subsamples; see large_n)"
             )
         super().__post_init__(**kwargs)
+
+    def _map_statistic_switches(self, kwargs: dict) -> None:
+        """Turns the four booleans of older config files into ``head_statistics`` (removing them from ``kwargs``)."""
+        switches = {name: kwargs.pop(name) for name in STATISTIC_SWITCHES if name in kwargs}
+        if not switches:
+            return
+        if self.head_statistics is not None:
+            raise ValueError(f"give head_statistics or the older switches {sorted(switches)}, not both")
+        for name, value in switches.items():
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false, got {value!r} ({type(value).__name__})")
+        self.head_statistics = [STATISTIC_SWITCHES[name] for name, on in switches.items() if on]
+
+    def _check_head_statistics(self) -> None:
+        """``head_statistics`` as a list in the head's order; unknown names, repeats and a missing dependency raise."""
+        names = [] if self.head_statistics is None else self.head_statistics
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"head_statistics must be a list of names from {list(HEAD_STATISTICS)}, got {names!r}")
+        unknown = [name for name in names if name not in HEAD_STATISTICS]
+        if unknown:
+            raise ValueError(f"unknown head_statistics {unknown}; the statistics are {list(HEAD_STATISTICS)}")
+        if len(set(names)) < len(names):
+            raise ValueError(f"head_statistics lists a statistic twice: {names}")
+        if "null_scaled" in names and "gaussian_copula" not in names:
+            raise ValueError("'null_scaled' rescales the Gaussian MI statistics; it needs 'gaussian_copula' too")
+        self.head_statistics = [name for name in HEAD_STATISTICS if name in names]
 
     def _check_types(self) -> None:
         """Every numeric and boolean field has its type (``"500"`` is not an int, ``1`` is not a bool), so that a
@@ -195,4 +219,12 @@ class MistConfig(PreTrainedConfig):
                 raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
 
 
-__all__ = ["MistConfig"]
+def head_statistic_count(head_statistics: list[str]) -> int:
+    """How many inputs the head reads for ``head_statistics``: one per statistic, and ``"null_scaled"`` one per
+    Gaussian MI it rescales (plain, and quadratic when listed)."""
+    names = set(head_statistics)
+    gaussian = len(names & {"gaussian_copula", "quadratic_copula"})
+    return gaussian + ("knn" in names) + ("null_scaled" in names) * gaussian
+
+
+__all__ = ["HEAD_STATISTICS", "MistConfig", "head_statistic_count"]

@@ -66,15 +66,6 @@ def soft_normal_scores(v: torch.Tensor, row_mask: torch.Tensor, temperature: flo
     return z * mask.unsqueeze(-1)
 
 
-def standardize(v: torch.Tensor, row_mask: torch.Tensor) -> torch.Tensor:
-    """Per-column standardisation over the real rows (the front end when ``copula=False``)."""
-    mask = row_mask.to(v.dtype).unsqueeze(-1)
-    n_valid = mask.sum(1, keepdim=True).clamp(min=1)
-    mean = (v * mask).sum(1, keepdim=True) / n_valid
-    std = ((((v - mean) ** 2) * mask).sum(1, keepdim=True) / n_valid).clamp(min=1e-12).sqrt()
-    return (v - mean) / std * mask
-
-
 class MAB(nn.Module):
     """Pre-norm multihead attention block: ``q + Attn(q, kv)`` then a feed-forward residual."""
 

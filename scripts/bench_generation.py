@@ -14,7 +14,7 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # "one core": keep numpy's BLAS from spreading small matmuls
 
-from mist_hf.benchmarking import generation_report
+from mist_hf.evaluation.speed import generation_report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,8 @@ import argparse
 import torch
 
 from mist_hf import MistConfig, MistModel, load_model
-from mist_hf.benchmarking import machine, speed_report
+from mist_hf.evaluation.speed import machine, speed_report
+from mist_hf.training.speed import training_rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}")
     print(f"model: {args.model or 'default config, random weights'} ({sum(p.numel() for p in model.parameters()):,} "
           "parameters)\n")  # fmt: skip
-    print(speed_report(model, args.sizes, args.dims, args.repeats, args.infonce_steps, args.train_seconds,
-                       args.generation_count))  # fmt: skip
+    training = training_rate(model.config, args.train_seconds)
+    print(speed_report(model, args.sizes, args.dims, args.repeats, args.infonce_steps, args.generation_count,
+                       training=training))  # fmt: skip
     return 0
 
 

@@ -1,9 +1,9 @@
 """Error and 90% interval width against n, up to 50,000 rows, on Gaussian and non-Gaussian distributions.
 
-For each case of ``mist_hf.scaling.CASES`` and each n: ``--repeats`` fresh samples, their mean absolute error,
-bias, interval width and coverage, and the rows the estimate read. Writes ``error_vs_n.md``, ``error_vs_n.json``
-and the plot ``error_vs_n_large.png`` to ``--out``; ``--compare`` adds a second model (for example v1) to the
-table and plot::
+For each case of ``mist_hf.evaluation.error_vs_n.CASES`` and each n: ``--repeats`` fresh samples, their mean
+absolute error, bias, interval width and coverage, and the rows the estimate read. Writes ``error_vs_n.md``,
+``error_vs_n.json`` and the plot ``error_vs_n_large.png`` to ``--out``; ``--compare`` adds a second model (for
+example v1) to the table and plot::
 
     python scripts/error_vs_n.py --model mist-mi --repeats 10
     python scripts/error_vs_n.py --model runs/mist-v2/final --compare mist-mi --repeats 5 --out results/scaling
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/scaling"))
     args = parser.parse_args(argv)
 
-    from mist_hf.reporting import markdown
-    from mist_hf.scaling import DEFAULT_NS, error_against_n
+    from mist_hf.evaluation.error_vs_n import DEFAULT_NS, error_against_n
+    from mist_hf.evaluation.reports import markdown
 
     started = time.perf_counter()
     rows = []

@@ -2,7 +2,7 @@
 
 Writes to ``--out``: per-example predictions (``records.csv``), errors by n bin and by dimension bin with the
 paper's MIST-QR numbers beside ours, interval coverage, the calibration curve, all of it as ``summary.md``, and the
-plots ``error_vs_n.png`` and ``calibration.png`` (see ``mist_hf.reporting.write_report``).
+plots ``error_vs_n.png`` and ``calibration.png`` (see ``mist_hf.evaluation.reports.write_report``).
 
     python scripts/evaluate.py --model mist-mi \
         --baselines ksg3 ksg5 ksg10 gaussian gaussian-copula infonce bootstrap-ksg3
@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from mist_hf.evaluation import evaluate_splits
-from mist_hf.reporting import read_records, write_report
+from mist_hf.evaluation.reports import read_records, write_report
+from mist_hf.evaluation.scoring import evaluate_splits
 
 
 def main(argv: list[str] | None = None) -> int:

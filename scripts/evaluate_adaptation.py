@@ -1,6 +1,6 @@
 """Measure what modality adaptation gains: base MIST, the adapted MIST and KSG on a flow-pushed test set.
 
-The test set is the adapted ``test`` split (``mist_hf.meta.adapted_split``): 13 test families (the in- and
+The test set is the adapted ``test`` split (``mist_hf.prior.adapted_split``): 13 test families (the in- and
 out-of-meta-distribution ones) x the paper's 20 n values x 2, drawn with a seed that neither training nor validation
 uses, at the target's dims, and pushed through the same fitted flows. Its MI labels are exact. For reference the
 base model is also scored on the same synthetic samples before the flows (``synthetic_test``).
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from mist_hf import load_model
 from mist_hf.adaptation import ModalityAdapter
-from mist_hf.evaluation import evaluate_adaptation
-from mist_hf.reporting import write_report
+from mist_hf.evaluation.reports import write_report
+from mist_hf.evaluation.scoring import evaluate_adaptation
 
 
 def main(argv: list[str] | None = None) -> int:

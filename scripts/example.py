@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from mist_hf import estimate_mi
-from mist_hf.baselines import ksg_mi
+from mist_hf.evaluation.baselines import ksg_mi
 from mist_hf.samplers import LatentStructure, StudentSampler, TransformedSampler
 
 

@@ -2,8 +2,8 @@
 
 For each of the first ``--count`` examples of ``--split``: the estimate as given, and after strictly increasing
 per-column maps, decreasing ones, a row permutation, column permutations inside X and inside Y, and swapping X and
-Y (see ``mist_hf.symmetry``). Prints a markdown table of the largest, 99th-percentile and mean change (nats) and
-writes it with the raw numbers to ``--out``::
+Y (see ``mist_hf.evaluation.symmetry``). Prints a markdown table of the largest, 99th-percentile and mean change
+(nats) and writes it with the raw numbers to ``--out``::
 
     python scripts/measure_symmetries.py --model mist-mi --split validation_v2 --count 1000
 """
@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--count must be >= 1, got {args.count}")
 
     from mist_hf.data import ExampleStream
-    from mist_hf.reporting import markdown
-    from mist_hf.symmetry import symmetry_deviations
+    from mist_hf.evaluation.reports import markdown
+    from mist_hf.evaluation.symmetry import symmetry_deviations
 
     started = time.perf_counter()
     try:

@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from mist_hf.meta import get_split
     from mist_hf.modeling_mist import MistModel
+    from mist_hf.prior import get_split
     from mist_hf.registration import register
     from mist_hf.training.head_refit import head_inputs, refit_head
 

@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="mist", help="the MIST model's estimator name in --mist")
     args = parser.parse_args(argv)
 
-    from mist_hf.evaluation import held_out_table, targets_table, zero_table
-    from mist_hf.reporting import markdown, read_records
+    from mist_hf.evaluation.reports import markdown, read_records
+    from mist_hf.evaluation.tables import held_out_table, targets_table, zero_table
 
     records = [r for path in args.mist for r in read_records(path) if r.estimator == args.name]
     records += [r for path in args.baselines for r in read_records(path) if r.estimator in args.estimators]

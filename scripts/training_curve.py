@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from mist_hf.reporting import history_markdown, plot_history
+from mist_hf.evaluation.reports import history_markdown, plot_history
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Check every family's stated MI against an independent Monte Carlo estimate, over random draws.
 
 The families are read from the registry (``mist_hf.families``): every family that a split of
-``mist_hf.meta.SPLITS`` uses, plus an explicit ``<wrapper>-<base>`` family in place of each bare wrapper family
+``mist_hf.prior.SPLITS`` uses, plus an explicit ``<wrapper>-<base>`` family in place of each bare wrapper family
 (whose base is drawn at random); ``--all`` checks every registered family instead, and ``--only`` / ``--skip``
 choose families by glob pattern. For each family, draws
 ``--draws`` samplers (dims from the family's minimum to 32, independently) with the meta-dataset's parameter
@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from mist_hf.families import FAMILIES, WRAPPERS, draw_sampler, family_min_dim
-from mist_hf.meta import SPLITS
+from mist_hf.prior import SPLITS
 from mist_hf.samplers.verify import monte_carlo_mi
 
 EXPLICIT_WRAPPED = ("rotated-student-dense-wiggly", "mixed-student-dense-wiggly", "mixflow-normal-lvm-base",

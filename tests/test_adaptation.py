@@ -10,7 +10,7 @@ from helpers import fitted_pair, imported_modules
 from mist_hf.adaptation import ModalityAdapter, _robust_squash, pilot_whitening
 from mist_hf.data import ExampleStream
 from mist_hf.flows import FittedFlow
-from mist_hf.meta import adapted_split, draw_sampler, family_min_dim, generate_example
+from mist_hf.prior import adapted_split, draw_sampler, family_min_dim, generate_example
 
 
 @pytest.fixture(scope="module")

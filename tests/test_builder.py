@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from datasets import load_dataset
-from test_meta import base_params, gaussian_mi_by_slogdet
+from test_prior import base_params, gaussian_mi_by_slogdet
 
 from mist_hf.builder import (
     FEATURES,
@@ -20,7 +20,7 @@ from mist_hf.builder import (
     export_parquet,
     split_indices,
 )
-from mist_hf.meta import SPLITS, generate_example
+from mist_hf.prior import SPLITS, generate_example
 from mist_hf.samplers import sampler_from_params
 from mist_hf.samplers.verify import monte_carlo_mi
 

@@ -45,7 +45,8 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
     "kwargs, match",
     [
         (dict(encoder="lstm"), "unknown encoder='lstm'"),
-        (dict(loss="l1"), "loss must be"),
+        (dict(loss="mse"), r"loss='pinball' is the only value"),
+        (dict(copula=False), r"copula=True is the only value"),
         (dict(symmetrize="max"), "symmetrize must be"),
         (dict(large_n="median"), "large_n must be 'mean' or 'pooled'"),
         (dict(zero_margin=0.0), "zero_margin must be > 0"),
@@ -62,7 +63,13 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(hidden_size=30, num_heads=4), r"hidden_size \(30\) must be a multiple of num_heads \(4\)"),
         (dict(min_n=1), "2 <= min_n <= max_n"),
         (dict(min_n=20, max_n=10), "2 <= min_n <= max_n"),
-        (dict(null_scaled_features=True), "needs classical_features=True"),
+        (dict(head_statistics=["null_scaled"]), "it needs 'gaussian_copula' too"),
+        (dict(head_statistics=["knn", "ksg"]), r"unknown head_statistics \['ksg'\]"),
+        (dict(head_statistics=["knn", "knn"]), "lists a statistic twice"),
+        (dict(head_statistics="knn"), "head_statistics must be a list of names"),
+        (dict(head_statistics=["knn"], knn_feature=True), "give head_statistics or the older switches"),
+        (dict(classical_features="yes"), r"classical_features must be true or false, got 'yes' \(str\)"),
+        (dict(null_scaled_features=True), "it needs 'gaussian_copula' too"),
         (dict(max_n="500"), r"max_n must be an integer, got '500' \(str\)"),
         (dict(knn_rows=256.0), r"knn_rows must be an integer, got 256.0 \(float\)"),
         (dict(hidden_size=True), r"hidden_size must be an integer, got True \(bool\)"),
@@ -80,16 +87,51 @@ def test_invalid_configs_raise(kwargs, match):
 def test_new_options_default_to_v1_behaviour_so_old_config_files_mean_what_they_did(tmp_path):
     # A config.json written before these options existed lacks them; it must load as the model it was trained as.
     config = MistConfig()
-    assert (config.sign_canonical, config.zero_point_mass, config.classical_features, config.large_n) == (
-        False, False, False, "mean",
+    assert (config.sign_canonical, config.zero_point_mass, config.head_statistics, config.large_n) == (
+        False, False, [], "mean",
     )  # fmt: skip
     v2 = MistConfig(
-        sign_canonical=True, zero_point_mass=True, zero_margin=0.5, classical_features=True, large_n="pooled"
-    )
+        sign_canonical=True, zero_point_mass=True, zero_margin=0.5, head_statistics=["gaussian_copula"],
+        large_n="pooled",
+    )  # fmt: skip
     v2.save_pretrained(tmp_path)
     loaded = MistConfig.from_pretrained(tmp_path)
     assert (loaded.sign_canonical, loaded.zero_point_mass, loaded.zero_margin) == (True, True, 0.5)
-    assert (loaded.classical_features, loaded.large_n) == (True, "pooled")
+    assert (loaded.head_statistics, loaded.large_n) == (["gaussian_copula"], "pooled")
+
+
+@pytest.mark.parametrize(
+    "switches, statistics",
+    [
+        ({}, []),
+        ({"classical_features": True}, ["gaussian_copula"]),
+        (
+            {"classical_features": True, "knn_feature": False, "quadratic_feature": True},
+            ["gaussian_copula", "quadratic_copula"],
+        ),
+        (
+            {"null_scaled_features": True, "quadratic_feature": True, "knn_feature": True, "classical_features": True},
+            ["gaussian_copula", "knn", "quadratic_copula", "null_scaled"],
+        ),
+    ],
+)
+def test_old_statistic_switches_load_as_head_statistics(switches, statistics, tmp_path):
+    """A config.json written with the four booleans loads as the list they meant (in the head's order) and saves
+    as that list; the removed options load where they hold the only value still built."""
+    old = {"model_type": "mist", "copula": True, "loss": "pinball", **switches}
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    config = MistConfig.from_pretrained(tmp_path)
+    assert config.head_statistics == statistics
+    config.save_pretrained(tmp_path / "resaved")
+    saved = json.loads((tmp_path / "resaved" / "config.json").read_text())
+    assert saved["head_statistics"] == statistics
+    assert not {"copula", "loss", *switches} & set(saved)
+
+
+def test_head_statistics_take_the_heads_order_whatever_the_lists():
+    assert MistConfig(head_statistics=["null_scaled", "knn", "gaussian_copula"]).head_statistics == [
+        "gaussian_copula", "knn", "null_scaled",
+    ]  # fmt: skip
 
 
 def test_trained_max_n_is_saved_and_old_files_get_max_n(tmp_path):

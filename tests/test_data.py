@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from mist_hf.builder import hf_stream
 from mist_hf.data import BatchStream, ExampleStream
-from mist_hf.meta import SPLITS, generate_example
+from mist_hf.prior import SPLITS, generate_example
 
 
 def test_stream_yields_the_generators_examples_sharded_over_workers():

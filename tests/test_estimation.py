@@ -76,6 +76,24 @@ def test_pairwise_matrix(tiny_model):
     assert values[0, 3] == pytest.approx(estimate_mi(x[:, 0], y[:, 0], tiny_model).mi, rel=1e-4)
 
 
+def test_pairwise_mi_validates_each_pair_once_and_equals_the_batch(tiny_model, monkeypatch):
+    """Every pair is checked once (it was checked twice: by pairwise_mi, for its column names, then again by
+    estimate_mi_batch), and the matrix holds exactly what estimate_mi_batch gives for the same pairs."""
+    from mist_hf import estimation
+
+    x, y = data(dx=3)
+    table = np.hstack([x, y])
+    calls = []
+    check = estimation.validate_pair
+    monkeypatch.setattr(estimation, "validate_pair", lambda *a, **k: calls.append(1) or check(*a, **k))
+    matrix = pairwise_mi(table, tiny_model)
+    assert len(calls) == 6  # 4 columns: 6 pairs
+    monkeypatch.undo()
+    pairs = [(i, j) for i in range(4) for j in range(i + 1, 4)]
+    batch = estimate_mi_batch([(table[:, i], table[:, j]) for i, j in pairs], tiny_model)
+    assert [matrix[i, j] for i, j in pairs] == [e.mi for e in batch]
+
+
 def test_differentiable_path(tiny_model):
     x = torch.randn(80, 2, requires_grad=True)
     y = torch.randn(80, 1)

@@ -12,7 +12,6 @@ from mist_hf.layers import (
     normal_scores,
     pinball_loss,
     soft_normal_scores,
-    standardize,
 )
 
 
@@ -46,12 +45,6 @@ def test_soft_scores_approach_hard_scores_and_increase_with_their_value():
     assert grad[0, 7, 0] > 0  # raising a value raises its own score
     assert grad[0, :, 0].sum().abs() < 1e-6 + grad[0, 7, 0]  # and is balanced by the others
     assert torch.all(grad[0, :, 1] == 0)  # columns are processed separately
-
-
-def test_standardize_ignores_padding():
-    v = torch.tensor([[[1.0], [3.0], [100.0]]])
-    out = standardize(v, torch.tensor([[True, True, False]]))
-    assert torch.allclose(out[0, :2, 0], torch.tensor([-1.0, 1.0])) and out[0, 2, 0] == 0
 
 
 def test_attention_ignores_masked_keys():

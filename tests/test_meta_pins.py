@@ -1,6 +1,6 @@
 """Pins of example generation: every split's examples, MI labels and params equal stored fingerprints.
 
-Each split of ``mist_hf.meta.SPLITS`` and the adapted splits for data of shape (3, 2) are sampled at their first
+Each split of ``mist_hf.prior.SPLITS`` and the adapted splits for data of shape (3, 2) are sampled at their first
 examples, at indices spread over the whole split, and at the last example of each of the split's families (the
 largest n of a grid split). The indices are chosen when the pins are written and stored with them.
 
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mist_hf.meta import SPLITS, Example, SplitSpec, adapted_split, generate_example
+from mist_hf.prior import SPLITS, Example, SplitSpec, adapted_split, generate_example
 
 PINS = Path(__file__).resolve().parent / "data" / "meta_pins.json"
 FIRST = 40

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mist_hf.wide
-from mist_hf.wide import FolderBusy, FolderLock, shard_path
+import mist_hf.pairwise_tables
+from mist_hf.pairwise_tables import FolderBusy, FolderLock, shard_path
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-HOLD_LOCK = "import sys, time\nfrom mist_hf.wide import FolderLock\nlock = FolderLock(sys.argv[1]).acquire()\n"
+HOLD_LOCK = "import sys, time\nfrom mist_hf.pairwise_tables import FolderLock\n"
+HOLD_LOCK += "lock = FolderLock(sys.argv[1]).acquire()\n"
 HOLD_LOCK += "print('held', flush=True)\ntime.sleep(60)"
 
 
@@ -48,7 +49,7 @@ def no_estimates(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("an estimate was made before the refusal")
 
-    monkeypatch.setattr(mist_hf.wide, "estimate_shard", fail)
+    monkeypatch.setattr(mist_hf.pairwise_tables, "estimate_shard", fail)
 
 
 def test_a_resume_with_another_table_model_or_option_is_refused(pairwise, tiny_model_dir, tmp_path, capsys):
@@ -160,7 +161,7 @@ def test_a_locked_shards_folder_is_refused_and_a_dead_runs_lock_is_not(
         holder.kill()  # SIGKILL: a crash
         holder.wait()
     assert (folder / "lock").is_file()
-    estimate, held = mist_hf.wide.estimate_shard, []
+    estimate, held = mist_hf.pairwise_tables.estimate_shard, []
 
     def estimate_while_locked(*args, **kwargs):
         with pytest.raises(FolderBusy):
@@ -168,7 +169,7 @@ def test_a_locked_shards_folder_is_refused_and_a_dead_runs_lock_is_not(
         held.append(True)
         return estimate(*args, **kwargs)
 
-    monkeypatch.setattr(mist_hf.wide, "estimate_shard", estimate_while_locked)
+    monkeypatch.setattr(mist_hf.pairwise_tables, "estimate_shard", estimate_while_locked)
     assert pairwise([str(a) for a in args]) == 0 and held
     FolderLock(folder).acquire().release()  # released after the run
 

@@ -1,5 +1,6 @@
-"""mist_hf.preprocessing: reading tables and CSV columns, coercing every input type, checking a sample against the
-input envelope (each rule fails loudly), padding with explicit masks, and imports that stay below the model."""
+"""mist_hf.preprocessing: coercing every input type, checking a sample against the input envelope (each rule fails
+loudly), padding with explicit masks, and imports that stay below the model. Reading table files:
+tests/test_table_files.py."""
 
 import ast
 import sys
@@ -16,11 +17,8 @@ from mist_hf.preprocessing import (
     FEW_VALUES,
     MisleadingInputWarning,
     as_table,
-    csv_header,
-    load_table,
     misleading_inputs,
     pad_batch,
-    read_columns,
     to_matrix,
     validate_pair,
 )
@@ -46,41 +44,7 @@ def test_imports_only_numpy_torch_pandas_and_the_standard_library():
     assert roots - set(sys.stdlib_module_names) <= {"numpy", "torch", "pandas"}, roots
 
 
-# ---- reading tables ------------------------------------------------------------------------------------------
-
-
-def test_load_table(tmp_path):
-    data = table(d=3)
-    np.save(tmp_path / "a.npy", data)
-    np.testing.assert_array_equal(load_table(tmp_path / "a.npy"), data)
-    np.savetxt(tmp_path / "a.csv", data, delimiter=",", header="p,q,r", comments="")
-    np.testing.assert_allclose(load_table(tmp_path / "a.csv"), data, rtol=1e-6)
-    np.savetxt(tmp_path / "a.tsv", data, delimiter="\t")
-    np.testing.assert_allclose(load_table(str(tmp_path / "a.tsv")), data, rtol=1e-6)
-    np.savetxt(tmp_path / "b.txt", data)
-    assert load_table(tmp_path / "b.txt").shape == data.shape
-    np.save(tmp_path / "v.npy", data[:, 0])
-    np.testing.assert_array_equal(load_table(tmp_path / "v.npy"), data[:, :1])  # 1-D: one column
-
-
-def test_load_table_rejects_bad_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no such data file"):
-        load_table(tmp_path / "missing.csv")
-    (tmp_path / "a.parquet").write_text("x")
-    with pytest.raises(ValueError, match="unsupported"):
-        load_table(tmp_path / "a.parquet")
-    (tmp_path / "words.csv").write_text("a,b\nx,y\nz,w\n")
-    with pytest.raises(ValueError, match="not a numeric table"):
-        load_table(tmp_path / "words.csv")
-    np.save(tmp_path / "s.npy", np.array([["a", "b"]] * 30))
-    with pytest.raises(ValueError, match="is not numeric"):
-        load_table(tmp_path / "s.npy")
-    (tmp_path / "nan.csv").write_text("a,b\n1,2\nnan,3\n")
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        load_table(tmp_path / "nan.csv")
-    np.save(tmp_path / "cube.npy", np.zeros((4, 5, 6)))
-    with pytest.raises(ValueError, match="2-D"):
-        load_table(tmp_path / "cube.npy")
+# ---- coercion ------------------------------------------------------------------------------------------------
 
 
 def test_as_table():
@@ -90,57 +54,6 @@ def test_as_table():
         as_table(np.zeros((2, 2, 2)), "m")
     with pytest.raises(ValueError, match="m contains NaN or infinite values"):
         as_table([[1.0, np.inf]], "m")
-
-
-@pytest.fixture
-def csv_file(tmp_path):
-    path = tmp_path / "data.csv"
-    path.write_text(" a , b,label\n1,2,x\n\n3.5,-4,y\n")
-    return path
-
-
-def test_read_columns_and_header(csv_file):
-    assert csv_header(csv_file) == ["a", "b", "label"]
-    data = read_columns(csv_file, ["b", "a"])
-    np.testing.assert_array_equal(data, [[2.0, 1.0], [-4.0, 3.5]])  # named order, blank lines skipped
-    assert data.dtype == np.float64
-    assert read_columns(str(csv_file), ["a"]).shape == (2, 1)
-
-
-def test_read_columns_and_header_reject_bad_files(csv_file, tmp_path):
-    with pytest.raises(ValueError, match="no such file"):
-        read_columns(tmp_path / "none.csv", ["a"])
-    with pytest.raises(OSError, match="No such file"):
-        csv_header(tmp_path / "none.csv")
-    (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(ValueError, match="is empty"):
-        read_columns(tmp_path / "empty.csv", ["a"])
-    assert csv_header(tmp_path / "empty.csv") == []
-    with pytest.raises(ValueError, match=r"column\(s\) not in data.csv: zzz \(it has: a, b, label\)"):
-        read_columns(csv_file, ["a", "zzz"])
-    with pytest.raises(ValueError, match="column 'label' is not numeric: 'x' on line 2"):
-        read_columns(csv_file, ["label"])
-    (tmp_path / "short.csv").write_text("a,b\n1,2\n3\n")
-    for names in (["b"], ["a"]):  # a short row is malformed even when the asked-for columns are in it
-        with pytest.raises(ValueError, match=r"^line 3 has 1 fields but the header has 2: no value for column 'b'$"):
-            read_columns(tmp_path / "short.csv", names)
-    (tmp_path / "long.csv").write_text("a,b\n1,2\n\n3,4,5\n")
-    for names in (["b"], ["a", "b"]):  # blank line 3 is skipped; line 4 has a third field no column names
-        with pytest.raises(
-            ValueError, match=r"^line 4 has 3 fields but the header has 2: 1 extra after the last column 'b'$"
-        ):
-            read_columns(tmp_path / "long.csv", names)
-    (tmp_path / "cells.csv").write_text("a,b\n1,\n2,NA\n3,4\n")
-    with pytest.raises(ValueError, match=r"^column 'b' has a missing value \(''\) on line 2; drop rows with missing"):
-        read_columns(tmp_path / "cells.csv", ["b"])
-    np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a"]), [[1.0], [2.0], [3.0]])  # b unread
-    with pytest.warns(
-        UserWarning, match=r"^dropped 2 row\(s\) of cells.csv with missing values in the columns read; 1"
-    ):
-        np.testing.assert_array_equal(read_columns(tmp_path / "cells.csv", ["a", "b"], dropna=True), [[3.0, 4.0]])
-
-
-# ---- coercion ------------------------------------------------------------------------------------------------
 
 
 def test_every_input_type_gives_the_same_matrix():
@@ -347,38 +260,6 @@ def test_types_that_simply_work():
         to_matrix(frame, "x")
 
 
-def test_csv_files_as_spreadsheets_write_them(tmp_path):
-    """A byte-order mark (Excel), semicolons or tabs between fields: the same columns come out."""
-    body = "a;b\n1;2\n3;4\n"
-    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + body.replace(";", ",").encode())
-    (tmp_path / "semi.csv").write_text(body)
-    (tmp_path / "tabs.tsv").write_text(body.replace(";", "\t"))
-    for name in ("bom.csv", "semi.csv", "tabs.tsv"):
-        assert csv_header(tmp_path / name) == ["a", "b"], name
-        np.testing.assert_array_equal(read_columns(tmp_path / name, ["b", "a"]), [[2, 1], [4, 3]])
-
-
-@pytest.mark.parametrize(
-    ("content", "match"),
-    [
-        (b"a,a,b\n1,2,3\n", r"^the header of bad.csv has duplicate column name\(s\): 'a'; rename them"),
-        (b"a,b\n1,nan\n", r"^column 'b' has a missing value \('nan'\) on line 2; drop rows with missing values with"),
-        (b"a,b\n1,inf\n", r"^column 'b' is 'inf' on line 2: NaN and infinite values are not data$"),
-        (b"a,b\n1,\xe9\n", r"^bad.csv is not UTF-8 text \(invalid continuation byte at byte 6\)$"),
-        (
-            b'a,b\n1,"2\n3,4\n' + b"5,6\n" * 50,
-            r"^bad.csv is not valid CSV in the record that starts on line 2: unexpected end of data$",
-        ),
-        (b"a,b\n1," + b"x" * 200 + b"\n", r"^column 'b' is not numeric: 'x{40}\.\.\.' on line 2$"),
-    ],
-    ids=["duplicate header", "nan", "inf", "latin-1", "unterminated quote", "long cell"],
-)
-def test_bad_csv_files_are_named_with_the_place(tmp_path, content, match):
-    (tmp_path / "bad.csv").write_bytes(content)
-    with pytest.raises(ValueError, match=match):
-        read_columns(tmp_path / "bad.csv", ["a", "b"])
-
-
 @pytest.mark.parametrize("relation", ["copy", "reversed"])
 def test_discrete_columns_that_determine_each_other_are_finite_not_infinite(relation):
     """A binary y = x (or 1 - x) has MI ln 2, not infinity: no error, no 'infinite' claim, and a warning that gives
@@ -405,15 +286,6 @@ def test_a_shared_continuous_column_is_still_an_error_beside_a_shared_discrete_o
         validate_pair(np.hstack([flag, value]), np.hstack([flag, value]), min_n=10, max_dim=32)
 
 
-def test_errors_name_the_physical_line_after_a_cell_that_spans_lines(tmp_path):
-    """A quoted cell may hold a line break: the line numbers of later errors count the file's lines, as an editor
-    shows them (the record with the missing value starts on line 4, not 3)."""
-    path = tmp_path / "multi.csv"
-    path.write_text('a,note\n1,"two\nlines"\nNA,x\n')
-    with pytest.raises(ValueError, match=r"^column 'a' has a missing value \('NA'\) on line 4;"):
-        read_columns(path, ["a"])
-
-
 @pytest.mark.parametrize("values", [FEW_VALUES, FEW_VALUES + 1])
 def test_discrete_threshold_is_at_most_few_values(values):
     """A column with exactly FEW_VALUES distinct values is discrete (finite MI, its entropy given); one more value
@@ -433,62 +305,7 @@ def test_discrete_threshold_is_at_most_few_values(values):
     )
 
 
-# ---- no silent wrong answers: rows not cells, exact integers, files that are not CSV, the estimation options ------
-
-
-def test_dropna_counts_the_rows_it_drops_not_their_missing_cells(tmp_path):
-    """Rows with two and three missing cells each: 3 rows are dropped (7 missing cells), and the warning says 3."""
-    path = tmp_path / "gaps.csv"
-    path.write_text("a,b,c\n1,2,3\nNA,,3\n,NA,\n4,5,6\n-,n/a,9\n7,8,9\n")
-    with pytest.warns(
-        UserWarning, match=r"^dropped 3 row\(s\) of gaps.csv with missing values in the columns read; 3 remain$"
-    ):
-        data = read_columns(path, ["a", "b", "c"], dropna=True)
-    np.testing.assert_array_equal(data, [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    # keep_missing: every row, missing cells as NaN (for per-pair use); never both
-    kept = read_columns(path, ["a", "b"], keep_missing=True)
-    assert kept.shape == (6, 2) and np.isnan(kept).any(axis=1).sum() == 3 and np.isnan(kept).sum() == 6
-    with pytest.raises(ValueError, match="not both"):
-        read_columns(path, ["a"], dropna=True, keep_missing=True)
-
-
-def test_integers_that_float64_merges_are_an_error_naming_the_column(tmp_path):
-    """IDs beyond 2**53 differ in digits float64 drops: read as floats they were ties (all 5 equal here, so the
-    estimator called the column constant). Large integers that stay distinct in float64 still read."""
-    ids = tmp_path / "ids.csv"
-    ids.write_text("id,v\n" + "".join(f"{12345678901234567890 + i},{i}\n" for i in range(5)))
-    with pytest.raises(
-        ValueError,
-        match=r"^column 'id' holds integers that float64 cannot tell apart: 12345678901234567890 \(line 2\) and "
-        r"12345678901234567891 \(line 3\) both read as 1.2345678901234567e\+19; integers beyond 2\*\*53",
-    ):
-        read_columns(ids, ["v", "id"])
-    np.testing.assert_array_equal(read_columns(ids, ["v"])[:, 0], np.arange(5))  # an unread column is not checked
-    edge = tmp_path / "edge.csv"  # 2**53 + 1 reads as 2**53, which is also in the file
-    edge.write_text("a\n9007199254740993\n1\n9007199254740992\n")
-    with pytest.raises(ValueError, match=r"9007199254740992 \(line 4\) and 9007199254740993 \(line 2\)"):
-        read_columns(edge, ["a"])
-    nanoseconds = tmp_path / "ns.csv"  # epoch nanoseconds a millisecond apart: rounded, but still distinct
-    nanoseconds.write_text("t\n" + "".join(f"{1_700_000_000_000_000_000 + i * 1_000_000}\n" for i in range(5)))
-    assert len(np.unique(read_columns(nanoseconds, ["t"]))) == 5
-
-
-def test_files_that_are_not_csv_text_are_named_as_what_they_are(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    import pyarrow.parquet as pq
-
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0]}), path)
-    message = r"^t.parquet is a Parquet file, not CSV text: mist-mi reads CSV files only .*pandas.read_parquet"
-    with pytest.raises(ValueError, match=message):
-        read_columns(path, ["a", "b"])
-    with pytest.raises(ValueError, match=message):
-        csv_header(path)
-    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)))
-    with pytest.raises(ValueError, match=r"^book.xlsx is a ZIP archive \(an .xlsx workbook, say\), not CSV text"):
-        read_columns(tmp_path / "book.xlsx", ["a"])
-    (tmp_path / "named.parquet").write_text("a,b\n1,2\n")  # only the content counts: this one is CSV
-    np.testing.assert_array_equal(read_columns(tmp_path / "named.parquet", ["a", "b"]), [[1, 2]])
+# ---- no silent wrong answers: the estimation options, integers float64 merges ---------------------------------
 
 
 @pytest.mark.parametrize(

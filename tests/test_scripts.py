@@ -59,8 +59,8 @@ def test_independence_check_prints_its_table(tiny_model_dir):
 
 
 def test_targets_reads_mist_and_baseline_records(tmp_path):
-    from mist_hf.evaluation import Record
-    from mist_hf.reporting import record_rows, write_csv
+    from mist_hf.evaluation.reports import record_rows, write_csv
+    from mist_hf.evaluation.scoring import Record
 
     q = {0.05: 0.5, 0.5: 1.0, 0.95: 1.5}
     mist = [Record("mist", "test_imd", i, "fam", 50, 1, 1, 1.0, 1.1, 0.0, q) for i in range(3)]

@@ -26,8 +26,9 @@ import numpy as np
 import torch
 
 from mist_hf import load_model
-from mist_hf.benchmarking import median_time
-from mist_hf.evaluation import coverage_table, error_table, evaluate_splits, n_bins
+from mist_hf.evaluation.scoring import evaluate_splits
+from mist_hf.evaluation.speed import median_time
+from mist_hf.evaluation.tables import coverage_table, error_table, n_bins
 from mist_hf.training import parse_train_args, train
 
 

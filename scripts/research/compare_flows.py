@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import multivariate_normal
 
 from mist_hf.flows import fit_flow, held_out_split
-from mist_hf.preprocessing import load_table
+from mist_hf.table_files import load_table
 
 CONFIGS = {
     "maf 2x(32,32) [default]": dict(kind="maf", transforms=2, hidden_features=(32, 32)),

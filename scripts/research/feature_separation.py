@@ -2,7 +2,7 @@
 
 For each family and seed: the exact MI, the model's estimate and 90% interval (with ``--model``), KSG (k = 3), and
 the head's classical inputs on the normal scores: the Gaussian-copula MI and the quadratic-basis MI (see
-``mist_hf.modeling_mist``). Prints one markdown table (median over the seeds, then the range)::
+``mist_hf.rank_statistics``). Prints one markdown table (median over the seeds, then the range)::
 
     python scripts/research/feature_separation.py --model checkpoints/mist-v2-prior3 --dims 8 8 --n 500
 
@@ -25,14 +25,15 @@ def classical_statistics(x, y) -> list[float]:
     import numpy as np
     import torch
 
-    from mist_hf.baselines import ksg_mi
+    from mist_hf.evaluation.baselines import ksg_mi
     from mist_hf.layers import normal_scores
-    from mist_hf.modeling_mist import gaussian_copula_mi, quadratic_copula_mi
+    from mist_hf.rank_statistics import Ranks, gaussian_copula_mi, quadratic_copula_mi
 
     rows = torch.ones(1, x.shape[0], dtype=torch.bool)
-    masks = (rows, torch.ones(1, x.shape[1], dtype=torch.bool), torch.ones(1, y.shape[1], dtype=torch.bool))
     z = normal_scores(torch.as_tensor(np.hstack([x, y]), dtype=torch.float64)[None], rows)
-    return [ksg_mi(x, y), float(gaussian_copula_mi(z, *masks)[0]), float(quadratic_copula_mi(z, *masks)[0])]
+    x_mask, y_mask = torch.ones(1, x.shape[1], dtype=torch.bool), torch.ones(1, y.shape[1], dtype=torch.bool)
+    ranks = Ranks.from_scores(z, rows, x_mask, y_mask)
+    return [ksg_mi(x, y), float(gaussian_copula_mi(ranks)[0]), float(quadratic_copula_mi(ranks)[0])]
 
 
 def main(argv: list[str] | None = None) -> int:

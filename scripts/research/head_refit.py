@@ -12,8 +12,8 @@ of the shipped-model guard::
 
 (``checkpoints/mist-v2-quad`` comes back with ``git checkout 5e31c91 -- checkpoints/mist-v2-quad``.)
 
-The model must have the Gaussian-copula, KSG and quadratic inputs (``classical_features``, ``knn_feature``,
-``quadratic_feature``) and not already the null-scaled ones.
+The model's ``head_statistics`` must be ``gaussian_copula``, ``knn`` and ``quadratic_copula``, without
+``null_scaled``.
 """
 
 from __future__ import annotations
@@ -40,16 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from mist_hf.layers import MonotoneQuantileHead, log_space_to_mi, pinball_loss, random_levels, zero_mass_target
-    from mist_hf.modeling_mist import MistModel, null_scaled_mi
+    from mist_hf.modeling_mist import MistModel
+    from mist_hf.rank_statistics import null_scaled_mi
     from mist_hf.training.head_refit import head_inputs, sample_head_inputs
 
     torch.manual_seed(0)
     model = MistModel.from_pretrained(args.model).eval()
     config = model.config
-    if not (config.classical_features and config.knn_feature and config.quadratic_feature):
-        raise SystemExit("the model needs classical_features, knn_feature and quadratic_feature")
-    if config.null_scaled_features:
-        raise SystemExit("the model already reads the null-scaled inputs")
+    if config.head_statistics != ["gaussian_copula", "knn", "quadratic_copula"]:
+        needed = "gaussian_copula knn quadratic_copula"
+        raise SystemExit(f"the model needs head_statistics {needed}, has {config.head_statistics}")
     h, mi = head_inputs(model, "train_v2", range(args.start, args.start + args.examples))
     probes = []
     for n, d in INDEPENDENT:
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     dh = config.hidden_size  # the head's input: pooled (dh), log n, dims (2), copula, knn, quadratic
 
     def null_scaled(h: torch.Tensor) -> torch.Tensor:
-        n = torch.exp(h[:, dh] * np.log(config.max_n)).round()
+        n = torch.exp(h[:, dh] * np.log(config.trained_max_n)).round()
         dx, dy = (h[:, dh + 1] * config.max_dim).round(), (h[:, dh + 2] * config.max_dim).round()
         plain, quadratic = torch.expm1(h[:, dh + 3].double()), torch.expm1(h[:, dh + 5].double())
         scaled = [null_scaled_mi(plain, n, dx, dy), null_scaled_mi(quadratic, n, 2 * dx, 2 * dy)]

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     from feature_separation import classical_statistics  # this script's neighbour
 
     from mist_hf.families import draw_sampler, family_names
-    from mist_hf.meta import v2_training_families
+    from mist_hf.prior import v2_training_families
 
     dx, dy = args.dims
     null_families = set(family_names("independence", held_out=False))

@@ -12,21 +12,21 @@ COMMON=(--train_split train_v2 --validation_split validation_v2 --validation_exa
         --max_n 5000 --large_n pooled --zero_point_mass true --symmetrize canonical --logging_steps 25)
 # (a later flag wins: v2-average's --symmetrize average overrides the common canonical order)
 # session 3: both continue from the reweighted-prior checkpoint; only the quadratic input differs
-S3="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --classical_features true --knn_feature true --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000"
+S3="--warm_start checkpoints/mist-v2-prior3 --sign_canonical true --head_statistics gaussian_copula knn --discrete_prior true --learning_rate 0.0002 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 700000000"
 declare -A LEVER=(
   [v2-s3-base]="$S3"
-  [v2-s3-quad]="$S3 --quadratic_feature true"
-  [v2-base]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005"
-  [v2-no-classical]="--warm_start mist-mi --sign_canonical true --classical_features false --learning_rate 0.0005"
-  [v2-no-signs]="--warm_start mist-mi --sign_canonical false --classical_features true --learning_rate 0.0005"
-  [v2-scratch]="--sign_canonical true --classical_features true --learning_rate 0.001"
-  [v2-large-scratch]="--sign_canonical true --classical_features true --learning_rate 0.001 --hidden_size 128 --num_row_layers 3"
-  [v2-average]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --symmetrize average"
-  [v2-small-n]="--warm_start mist-mi --sign_canonical true --classical_features true --learning_rate 0.0005 --train_max_n 1000"
+  [v2-s3-quad]="${S3/knn/knn quadratic_copula}"
+  [v2-base]="--warm_start mist-mi --sign_canonical true --head_statistics gaussian_copula --learning_rate 0.0005"
+  [v2-no-classical]="--warm_start mist-mi --sign_canonical true --learning_rate 0.0005"
+  [v2-no-signs]="--warm_start mist-mi --sign_canonical false --head_statistics gaussian_copula --learning_rate 0.0005"
+  [v2-scratch]="--sign_canonical true --head_statistics gaussian_copula --learning_rate 0.001"
+  [v2-large-scratch]="--sign_canonical true --head_statistics gaussian_copula --learning_rate 0.001 --hidden_size 128 --num_row_layers 3"
+  [v2-average]="--warm_start mist-mi --sign_canonical true --head_statistics gaussian_copula --learning_rate 0.0005 --symmetrize average"
+  [v2-small-n]="--warm_start mist-mi --sign_canonical true --head_statistics gaussian_copula --learning_rate 0.0005 --train_max_n 1000"
   # session 2: from the GPU run's model, on the prior with indep-iid, with and without the nearest-neighbour input;
   # a cosine schedule fitted to the time, so that each ends as a finished model
-  [v2-gpu-iid]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --classical_features true --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000"
-  [v2-gpu-iid-knn]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --classical_features true --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000 --knn_feature true"
+  [v2-gpu-iid]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --head_statistics gaussian_copula --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000"
+  [v2-gpu-iid-knn]="--warm_start checkpoints/mist-v2-gpu2 --sign_canonical true --head_statistics gaussian_copula knn --learning_rate 0.0003 --lr_scheduler_type cosine --fit_schedule_to_time true --train_start 120000000"
 )
 NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(v2-base v2-no-classical v2-no-signs v2-average v2-small-n v2-scratch v2-large-scratch)
 for name in "${NAMES[@]}"; do

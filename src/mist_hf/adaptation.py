@@ -29,7 +29,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from .flows import FittedFlow
-from .meta import Example
+from .prior import Example
 from .samplers import Sampler
 
 

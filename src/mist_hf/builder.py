@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from .data import ExampleStream
 from .families import families_markdown
-from .meta import SPLITS, Example, SplitSpec, get_split
+from .prior import SPLITS, Example, SplitSpec, get_split
 
 FEATURES = datasets.Features(
     {
@@ -103,7 +103,7 @@ class MistMetaConfig(datasets.BuilderConfig):
     """Builder configuration: which splits to materialise and how many examples.
 
     Attributes:
-        splits: split names, from ``mist_hf.meta.SPLITS`` (all of them by default).
+        splits: split names, from ``mist_hf.prior.SPLITS`` (all of them by default).
         train_examples: examples of each streamed training split (``train``: 625,000 examples; ``train_v2``:
             10**9) to materialise, its first ones.
         max_examples: cap on every split, spread evenly over it; ``None`` keeps whole evaluation splits.

@@ -50,10 +50,13 @@ def _command(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .estimation import estimate_mi, pairwise_mi
-    from .preprocessing import csv_header, read_columns
+    from .table_files import csv_header, not_csv, read_columns
 
     if not args.csv.is_file():  # the same message from every command, before any other work
         raise ValueError(f"no such file: {args.csv}")
+    reason = not_csv(args.csv)  # read_columns also reads parquet; this command reads CSV text only
+    if reason is not None:
+        raise ValueError(reason)
     if args.command == "estimate":
         xs, ys = _split(args.x, "--x"), _split(args.y, "--y")
         both = [c for c in xs if c in ys]

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from .meta import Example, SplitSpec, generate_example, get_split
 from .preprocessing import pad_batch
+from .prior import Example, SplitSpec, generate_example, get_split
 
 Transform = Callable[[list[Example]], list[Example]]
 
@@ -51,7 +51,7 @@ class ExampleStream(IterableDataset):
     distinct examples). Without ``cycle`` the stream ends at ``stop``.
 
     Args:
-        split: a split name from ``mist_hf.meta.SPLITS`` or a :class:`~mist_hf.meta.SplitSpec`.
+        split: a split name from ``mist_hf.prior.SPLITS`` or a :class:`~mist_hf.prior.SplitSpec`.
         start: first position.
         stop: end position (default: the split's size, or ``len(indices)``).
         indices: optional example indices to walk instead of ``0, 1, ...`` (the builder's spread subsets).

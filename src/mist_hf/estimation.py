@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .modeling_mist import MistModel
-from .preprocessing import MisleadingInputWarning, model_inputs, pad_batch, to_matrix, validate_pair
+from .preprocessing import model_inputs, pad_batch, to_matrix, validate_pair
 
 NATS_PER_BIT = math.log(2.0)
 DEFAULT_MODEL_ENV = "MIST_MODEL"
@@ -361,33 +361,64 @@ def estimate_mi_batch(
     _one_thread_after_fork()
     mist = _resolve_model(model)
     _check_model_config(mist)
-    levels, lo, hi = _levels(confidence, quantile_levels)
-    pooled = mist.config.large_n == "pooled"
-    items, owner, shapes, counts = [], [], [], []
+    levels = _levels(confidence, quantile_levels)
+    valid: list[tuple[np.ndarray, np.ndarray] | None] = []
     for p, (x, y) in enumerate(pairs):
         try:
-            xa, ya = validate_pair(
-                x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
-                discrete_in_prior=mist.config.discrete_prior,
-            )  # fmt: skip
+            valid.append(_validate(x, y, mist))
         except ValueError as err:
             if refused == "none":
-                shapes.append(None)
-                counts.append(None)
+                valid.append(None)
                 continue
             if len(pairs) == 1:
                 raise
             raise ValueError(f"pair {p} ({names[p]}): {err}" if names else f"pair {p}: {err}") from err
+    return _estimate_valid(
+        valid, mist, levels, unit=unit, confidence=confidence, seed=seed, max_subsamples=max_subsamples,
+        batch_size=batch_size, progress=progress,
+    )  # fmt: skip
+
+
+def _validate(x: Any, y: Any, mist: MistModel) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` as float64 matrices, checked against ``mist``'s input envelope (``ValueError`` naming a problem)."""
+    return validate_pair(
+        x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim, discrete_in_prior=mist.config.discrete_prior
+    )
+
+
+def _estimate_valid(
+    valid: Sequence[tuple[np.ndarray, np.ndarray] | None],
+    mist: MistModel,
+    asked: tuple[np.ndarray, float, float],
+    *,
+    unit: str,
+    confidence: float,
+    seed: int,
+    max_subsamples: int,
+    batch_size: int,
+    progress: bool | None,
+) -> list[MIEstimate | None]:
+    """The estimates of samples already checked by :func:`_validate` (``None`` in, ``None`` out): subsampled
+    above the model's ``max_n`` and run in padded batches. ``asked``: the levels, interval ends of
+    :func:`_levels`. Each sample is validated once, by the caller."""
+    levels, lo, hi = asked
+    pooled = mist.config.large_n == "pooled"
+    items, owner, shapes, counts = [], [], [], []
+    for p, pair in enumerate(valid):
+        if pair is None:
+            shapes.append(None)
+            counts.append(None)
+            continue
+        xa, ya = pair
         parts = _subsample_indices(xa.shape[0], mist.config.max_n, max_subsamples, seed, pooled)
         used = len(np.unique(np.concatenate(parts))) if len(parts) > 1 else len(parts[0])
         if used < xa.shape[0]:
             warnings.warn(
-                f"{'' if len(pairs) == 1 else f'pair {p}: '}the estimate reads {used:,} of the {xa.shape[0]:,} rows "
+                f"{'' if len(valid) == 1 else f'pair {p}: '}the estimate reads {used:,} of the {xa.shape[0]:,} rows "
                 f"({len(parts)} random subsamples of at most {mist.config.max_n}); raise max_subsamples to read more",
-                stacklevel=2,
+                stacklevel=3,  # the caller of estimate_mi_batch
             )
-        copula = mist.config.copula
-        items += [(model_inputs(xa[idx], copula), model_inputs(ya[idx], copula)) for idx in parts]
+        items += [(model_inputs(xa[idx]), model_inputs(ya[idx])) for idx in parts]
         owner += [p] * len(parts)
         shapes.append((xa.shape[0], xa.shape[1], ya.shape[1]))
         counts.append((len(parts), used))
@@ -491,7 +522,9 @@ def pairwise_mi(
     """MI between every pair of columns of a table, as a symmetric ``(d, d)`` matrix with NaN on the diagonal.
 
     ``table`` is a 2-D array, tensor or pandas DataFrame; a DataFrame gives a DataFrame labelled by its columns.
-    All pairs run in batched forwards. Each column is a 1-D variable (X and Y of one column each).
+    All pairs run in batched forwards. Each column is a 1-D variable (X and Y of one column each). A table on disk too
+    large for memory, or pairs shared between processes or GPUs: :func:`mist_hf.pairwise_tables.pairwise_table`
+    (``scripts/pairwise.py``), estimated the same way and written to a parquet file in long form.
 
     Args:
         table: the data, ``(n, d)`` with ``d >= 2``.
@@ -541,30 +574,30 @@ def pairwise_mi(
     def renamed(text: str, i: int, j: int) -> str:  # the pair's x[0] and y[0] by their column names
         return re.sub(r"\b([xy])\[0\]", lambda m: shown[i] if m[1] == "x" else shown[j], text)
 
-    # Each pair is checked here, where its columns are known by name, and its warnings are said once per text
+    # Each pair is checked here, once, where its columns are known by name, and its warnings are said once per text
     # (a discrete column would otherwise be reported once for every pair it is in, as y[0]).
-    items, told = [], {}
+    _one_thread_after_fork()
+    _check_model_config(mist)
+    valid, told = [], {}
     for p, ((i, j), keep) in enumerate(zip(pairs, keeps, strict=True)):
         x, y = (data[:, i], data[:, j]) if keep.all() else (data[keep, i], data[keep, j])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                validate_pair(
-                    x, y, min_n=mist.config.min_n, max_dim=mist.config.max_dim,
-                    discrete_in_prior=mist.config.discrete_prior,
-                )  # fmt: skip
+                valid.append(_validate(x, y, mist))
             except ValueError as err:
                 raise ValueError(f"pair {p} ({names[p]}): {renamed(str(err), i, j)}") from None
         for w in caught:
             told.setdefault((renamed(str(w.message), i, j), w.category), None)
-        items.append((x, y))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimates = estimate_mi_batch(items, mist, unit=unit, seed=seed, names=names, progress=progress)
-    for w in caught:
-        if not issubclass(w.category, MisleadingInputWarning):  # those were told above, with the column names
-            text = re.sub(r"^pair (\d+): ", lambda m: f"pair {m[1]} ({names[int(m[1])]}): ", str(w.message))
-            told.setdefault((text, w.category), None)
+        estimates = _estimate_valid(  # with estimate_mi_batch's defaults
+            valid, mist, _levels(0.9, None), unit=unit, confidence=0.9, seed=seed, max_subsamples=32, batch_size=24,
+            progress=progress,
+        )  # fmt: skip
+    for w in caught:  # the subsampling's: "pair p: the estimate reads ...", named
+        text = re.sub(r"^pair (\d+): ", lambda m: f"pair {m[1]} ({names[int(m[1])]}): ", str(w.message))
+        told.setdefault((text, w.category), None)
     for text, category in told:
         warnings.warn(text, category, stacklevel=2)
     matrix = np.full((d, d), np.nan)

@@ -1,249 +1,28 @@
-"""Input handling below the model: reading tables, coercing samples to matrices, checking a sample against the
-model's input envelope, and padding variable-shape samples into one batch with explicit masks.
+"""Input handling below the model: coercing samples to matrices, checking a sample against the model's input
+envelope, and padding variable-shape samples into one batch with explicit masks. Table files are read by
+:mod:`mist_hf.table_files`.
 
-- Reading: :func:`load_table` (``.npy``/``.csv``/``.tsv``/``.txt`` to an ``(n, dim)`` array), :func:`csv_header`
-  and :func:`read_columns` (named columns of a CSV file with a header row).
 - Coercion: :func:`to_matrix` (numpy, pandas, torch or nested lists to float64 ``(n, d)`` plus column names) and
   :func:`as_table` (array-likes to a finite float64 ``(n, dim)`` table).
 - Validation: :func:`validate_pair` (a sample ``(x, y)`` against ``min_n`` and ``max_dim``).
 - Padding: :func:`pad_batch` (examples to the padded tensors and masks the model takes).
 
-Every problem raises ``ValueError`` (``FileNotFoundError`` for a missing data file) naming it. Nothing here imports
-the modeling code, estimation, training or adaptation: only numpy, torch and the standard library (pandas only when
-a DataFrame or Series is passed).
+Every problem raises ``ValueError`` naming it. Nothing here imports the modeling code, estimation, training or
+adaptation: only numpy, torch and the standard library (pandas only when a DataFrame or Series is passed).
 """
 
 from __future__ import annotations
 
-import csv
-import os
-import re
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-# ---- reading tables ------------------------------------------------------------------------------------------
-
-
-def load_table(path: str | os.PathLike) -> np.ndarray:
-    """Read a numeric table of shape ``(n, dim)`` from ``.npy``, or from ``.csv``/``.tsv``/``.txt`` (a header row
-    of column names is skipped). Raises ``FileNotFoundError`` or ``ValueError`` with the reason."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such data file: {path}")
-    if path.suffix == ".npy":
-        a = np.load(path, allow_pickle=False)
-    elif path.suffix in (".csv", ".tsv", ".txt"):
-        delimiter = "\t" if path.suffix == ".tsv" else ("," if path.suffix == ".csv" else None)
-        try:
-            a = np.loadtxt(path, delimiter=delimiter, ndmin=2)
-        except ValueError:
-            try:
-                a = np.loadtxt(path, delimiter=delimiter, ndmin=2, skiprows=1)
-            except ValueError as err:
-                raise ValueError(f"{path} is not a numeric table: {err}") from err
-    else:
-        raise ValueError(f"unsupported data file {path}; use .npy, .csv, .tsv or .txt")
-    if not np.issubdtype(a.dtype, np.number):
-        raise ValueError(f"{path} is not numeric (dtype {a.dtype})")
-    return as_table(a, str(path))
-
-
-def _header(reader: Iterator[tuple[int, list[str]]]) -> list[str] | None:
-    """The stripped first row of :func:`_csv_rows`, ``None`` when there is none."""
-    first = next(reader, None)
-    return None if first is None else [h.strip() for h in first[1]]
-
-
-_BINARY_FORMATS = (
-    (b"PAR1", "a Parquet file", "pandas.read_parquet({name!r}).to_csv('data.csv', index=False)"),
-    (b"ARROW1", "an Arrow (Feather) file", "pandas.read_feather({name!r}).to_csv('data.csv', index=False)"),
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook, say)", "save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook", "save the sheet as CSV"),
-    (b"\x93NUMPY", "a NumPy .npy file", "numpy.savetxt('data.csv', array, delimiter=',', header='a,b', comments='')"),
-    (b"\x1f\x8b", "gzip-compressed", "decompress it (gunzip)"),
-    (b"\x89HDF", "an HDF5 file", "pandas.read_hdf({name!r}).to_csv('data.csv', index=False)"),
-)
-"""Leading bytes of file formats that are not CSV text, what they are, and how to make a CSV of them."""
-
-
-def _not_csv(path: Path) -> str | None:
-    """Why ``path`` is not CSV text, from its leading bytes (a Parquet file, a workbook, ...), or ``None``."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    for magic, kind, convert in _BINARY_FORMATS:
-        if head.startswith(magic):
-            return (
-                f"{path.name} is {kind}, not CSV text: mist-mi reads CSV files only (a header row, then one row per "
-                f"line with , ; tab or | between fields); convert it first, e.g. {convert.format(name=path.name)}"
-            )
-    return None
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """The rows of a CSV file, each with the line it starts on: UTF-8 with or without a byte-order mark (Excel
-    writes one), the delimiter (``,`` ``;`` tab or ``|``) taken from the header line. Unreadable text or quoting
-    raises ``ValueError`` naming the file and the line the broken record starts on; a file in another format
-    (Parquet, a workbook, ...) raises ``ValueError`` saying what it is."""
-    reason = _not_csv(path)
-    if reason is not None:
-        raise ValueError(reason)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            first = handle.readline()
-            counts = {d: first.count(d) for d in ",;\t|"}
-            delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
-            handle.seek(0)  # utf-8-sig drops the byte-order mark again after a seek to 0
-            reader = csv.reader(handle, delimiter=delimiter, strict=True)
-            done = 0  # the last line of the last complete record: a broken one starts on the next line
-            try:
-                for row in reader:
-                    yield done + 1, row  # a quoted cell may span lines: the record starts after the last one
-                    done = reader.line_num
-            except csv.Error as err:
-                raise ValueError(
-                    f"{path.name} is not valid CSV in the record that starts on line {done + 1}: {err}"
-                ) from None
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{path.name} is not UTF-8 text ({err.reason} at byte {err.start})") from None
-
-
-def csv_header(path: str | os.PathLike) -> list[str]:
-    """The column names in the header row of a CSV file (``[]`` for an empty file); ``OSError`` if unreadable."""
-    return _header(_csv_rows(Path(path))) or []
-
-
-def _short(cell: str, width: int = 40) -> str:
-    return repr(cell if len(cell) <= width else cell[:width] + "...")
-
-
-MISSING_CELLS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "-"})
-"""Cells (compared in lower case, stripped) that mean a missing value in a CSV file."""
-
+# ---- coercion ------------------------------------------------------------------------------------------------
 
 EXACT_INTEGERS = 2**53
 """Integers up to this in magnitude are exact in float64; beyond it neighbouring integers can read as one value."""
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-
-
-def read_columns(
-    path: str | os.PathLike, names: list[str], dropna: bool = False, *, keep_missing: bool = False
-) -> np.ndarray:
-    """The named columns of a CSV file with a header row, as a float64 ``(n, len(names))`` array.
-
-    The file is UTF-8 (a byte-order mark is fine) with ``,``, ``;``, tab or ``|`` between fields (taken from the
-    header line). Blank lines are skipped. Every other row must have exactly as many fields as the header, and every
-    named cell must be a finite number: anything else raises ``ValueError`` naming the column and the line. Header
-    names must be distinct. A missing value (an empty cell, ``NA``, ``NaN``, ... see :data:`MISSING_CELLS`) in a
-    named column is an error naming the column and line, unless ``dropna``: then its row is dropped (however many of
-    its cells are missing), with a warning that says how many rows were; or ``keep_missing``: then the cell is NaN
-    (for callers that drop missing values per pair of columns, as :func:`mist_hf.estimation.pairwise_mi` does).
-
-    Integers are exact in float64 only up to ``2**53`` (:data:`EXACT_INTEGERS`) in magnitude: a column in which two
-    different integers written in the file read as the same float64 (IDs, nanosecond timestamps) raises
-    ``ValueError`` naming the column, the two values and their lines, instead of reading them as ties (a column of
-    such IDs would otherwise look constant).
-    """
-    if dropna and keep_missing:
-        raise ValueError("give dropna (drop rows with a missing value) or keep_missing (read them as NaN), not both")
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no such file: {path}")
-    reader = _csv_rows(path)
-    header = _header(reader)
-    if header is None:
-        raise ValueError(f"{path} is empty")
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise ValueError(
-            f"the header of {path.name} has duplicate column name(s): {', '.join(map(repr, repeated))}; "
-            "rename them so that every column has its own name"
-        )
-    missing = [c for c in names if c not in header]
-    if missing:
-        raise ValueError(f"column(s) not in {path.name}: {', '.join(missing)} (it has: {', '.join(header)})")
-    index = [header.index(c) for c in names]
-    rows: list[list[float]] = []
-    lines: list[int] = []  # the line of each row read, for the messages about inexact integers
-    inexact: dict[int, list[tuple[int, int]]] = {}  # column -> (row, exact value) of integers float64 rounds
-    dropped = 0
-    for line, row in reader:
-        if not row:
-            continue
-        if len(row) != len(header):
-            detail = (
-                f"no value for column {header[len(row)]!r}"
-                if len(row) < len(header)
-                else f"{len(row) - len(header)} extra after the last column {header[-1]!r}"
-            )
-            raise ValueError(f"line {line} has {len(row)} fields but the header has {len(header)}: {detail}")
-        cells = [row[j].strip() for j in index]
-        absent = [k for k, cell in enumerate(cells) if cell.lower() in MISSING_CELLS]
-        if absent and dropna:
-            dropped += 1  # one row, however many of its cells are missing
-            continue
-        if absent and not keep_missing:
-            name, cell = names[absent[0]], cells[absent[0]]
-            raise ValueError(
-                f"column {name!r} has a missing value ({cell!r}) on line {line}; drop rows with missing values with "
-                "--dropna (dropna=True in Python)"
-            )
-        values = []
-        for k, (name, cell) in enumerate(zip(names, cells, strict=True)):
-            if k in absent:
-                values.append(np.nan)
-                continue
-            try:
-                value = float(cell)
-            except ValueError:
-                raise ValueError(f"column {name!r} is not numeric: {_short(cell)} on line {line}") from None
-            if not np.isfinite(value):
-                raise ValueError(f"column {name!r} is {cell!r} on line {line}: NaN and infinite values are not data")
-            if abs(value) >= EXACT_INTEGERS and _INTEGER.fullmatch(cell) and int(cell) != int(value):
-                inexact.setdefault(k, []).append((len(rows), int(cell)))
-            values.append(value)
-        rows.append(values)
-        lines.append(line)
-    if dropped:
-        warnings.warn(
-            f"dropped {dropped} row(s) of {path.name} with missing values in the columns read; {len(rows)} remain",
-            stacklevel=2,
-        )
-    data = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
-    for k, cells in inexact.items():
-        _check_merged_integers(data[:, k], cells, names[k], lines)
-    return data
-
-
-def _check_merged_integers(column: np.ndarray, inexact: list[tuple[int, int]], name: str, lines: list[int]) -> None:
-    """Raise ``ValueError`` when two different integers of a CSV column read as the same float64.
-
-    ``inexact`` holds ``(row, integer)`` for the cells whose integer float64 rounded; every other cell is taken to
-    mean exactly the float64 it reads as."""
-    exact: dict[float, dict[int, int]] = {}  # float64 value -> {integer written: row}
-    for row, integer in inexact:
-        exact.setdefault(float(column[row]), {}).setdefault(integer, row)
-    rounded = {row for row, _ in inexact}
-    for row, value in enumerate(column.tolist()):
-        if row not in rounded and value in exact and value.is_integer():
-            exact[value].setdefault(int(value), row)
-    for value, written in exact.items():
-        if len(written) > 1:
-            (a, row_a), (b, row_b) = sorted(written.items())[:2]
-            raise ValueError(
-                f"column {name!r} holds integers that float64 cannot tell apart: {a} (line {lines[row_a]}) and {b} "
-                f"(line {lines[row_b]}) both read as {value:.17g}; integers beyond 2**53 = {EXACT_INTEGERS} lose "
-                "their last digits in float64, so distinct values would be read as ties (a column of them can even "
-                "look constant). Subtract a common offset from the column, or rescale it, in the file"
-            )
-
-
-# ---- coercion ------------------------------------------------------------------------------------------------
 
 
 def as_table(data: Any, name: str) -> np.ndarray:
@@ -491,19 +270,15 @@ def _equal_columns(
 # ---- padding -------------------------------------------------------------------------------------------------
 
 
-def model_inputs(a: np.ndarray, copula: bool) -> np.ndarray:
+def model_inputs(a: np.ndarray) -> np.ndarray:
     """A float64 sample ``(n, d)`` as the float32 values the model reads, with every column's order kept exactly.
 
-    A copula model sees only ranks, so each column is replaced by its average ranks, computed in float64: integers
-    and half-integers, exact in float32 up to 2**24 rows, with ties kept. Casting the raw values instead would merge
+    The model sees only ranks, so each column is replaced by its average ranks, computed in float64: integers and
+    half-integers, exact in float32 up to 2**24 rows, with ties kept. Casting the raw values instead would merge
     values that float32 cannot tell apart (``1e8 + x``, epoch seconds) and flush tiny or huge scales to 0 or inf.
-    Otherwise each column is standardised in float64 before the cast.
     """
     a = np.asarray(a, dtype=np.float64)
-    if copula:
-        return _column_ranks(a).astype(np.float32).reshape(a.shape)
-    std = a.std(axis=0)
-    return ((a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    return _column_ranks(a).astype(np.float32).reshape(a.shape)
 
 
 def _as_2d(example: dict[str, Any], key: str) -> np.ndarray:

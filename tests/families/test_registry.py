@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mist_hf import meta
+from mist_hf import prior
 from mist_hf.families import (
     FAMILIES,
     PAPER_TRAIN_FAMILIES,
@@ -24,7 +24,7 @@ from mist_hf.families import (
     registry,
     validate_family,
 )
-from mist_hf.meta import SPLITS
+from mist_hf.prior import SPLITS
 from mist_hf.samplers import STRUCTURES, TRANSFORMS, GaussianSampler, LatentStructure, sampler_from_params
 
 COMPOSED = ("rotated-discrete", "spiral-normal-2pair-wiggly", "rotated-spiral-additive-base", "spiral-rotated")
@@ -54,9 +54,9 @@ def test_registry_holds_the_paper_grid_discrete_and_the_bare_wrappers():
 
 
 def test_meta_reexports_the_registry_functions():
-    assert meta.draw_sampler is draw_sampler
-    assert meta.family_min_dim is family_min_dim
-    assert meta.validate_family is validate_family
+    assert prior.draw_sampler is draw_sampler
+    assert prior.family_min_dim is family_min_dim
+    assert prior.validate_family is validate_family
 
 
 def test_every_split_family_is_valid():
@@ -111,7 +111,7 @@ def test_bare_wrappers_draw_their_base_from_the_paper_families():
 
 def test_bare_wrappers_are_registered_with_the_registry():
     code = "import mist_hf.families as f; assert f.get_family('rotated').name == 'rotated' and 'spiral' in f.FAMILIES"
-    subprocess.run([sys.executable, "-c", code], check=True)  # a fresh interpreter: without importing mist_hf.meta
+    subprocess.run([sys.executable, "-c", code], check=True)  # a fresh interpreter: without importing mist_hf.prior
 
 
 # ---- every family: draw, params round trip ----------------------------------------------------------

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from mist_hf.meta import OOD_HARD_FAMILIES, OOMD_FAMILIES, TRAIN_FAMILIES, draw_sampler
+from mist_hf.prior import OOD_HARD_FAMILIES, OOMD_FAMILIES, TRAIN_FAMILIES, draw_sampler
 from mist_hf.samplers import (
     SAMPLER_KINDS,
     AdditiveNoiseSampler,

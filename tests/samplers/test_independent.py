@@ -7,7 +7,7 @@ import pytest
 from mc_check import assert_sampler_mc
 
 from mist_hf.families import draw_sampler, families_markdown, family_min_dim
-from mist_hf.meta import SPLITS
+from mist_hf.prior import SPLITS
 from mist_hf.samplers import IndependentSampler, sampler_from_params
 from mist_hf.samplers.verify import monte_carlo_mi
 

@@ -7,10 +7,10 @@ import torch
 from helpers import TINY
 
 from mist_hf import MistConfig, MistModel
-from mist_hf.meta import generate_example, get_split
+from mist_hf.prior import generate_example, get_split
 from mist_hf.training.head_refit import head_inputs, refit_head, validation_loss
 
-V2 = dict(symmetrize="canonical", zero_point_mass=True, classical_features=True, null_scaled_features=True)
+V2 = dict(symmetrize="canonical", zero_point_mass=True, head_statistics=["gaussian_copula", "null_scaled"])
 VALIDATION = [0, 4, 16, 19, 30]  # validation_v2 examples with n below 400; 16 and 30 are independent (MI 0)
 
 

@@ -80,15 +80,15 @@ def test_train_on_the_v2_splits_with_a_warm_start(tmp_path, tiny_model_dir):
     from mist_hf.training.run import warm_start
 
     base = MistModel.from_pretrained(tiny_model_dir).eval()
-    options = ["--sign_canonical", "true", "--zero_point_mass", "true", "--classical_features", "true"]
+    options = ["--sign_canonical", "true", "--zero_point_mass", "true", "--head_statistics", "gaussian_copula"]
     args = ["--output_dir", str(tmp_path / "v2"), "--max_steps", "2", "--eval_steps", "2", "--save_steps", "2",
             *TINY, "--train_split", "train_v2", "--validation_split", "validation_v2",
             "--train_examples", "1000000", "--warm_start", str(tiny_model_dir), *options]  # fmt: skip
     final = run_train(args)
     trained = AutoModel.from_pretrained(final)
-    assert trained.config.classical_features and trained.config.zero_point_mass
+    assert trained.config.head_statistics == ["gaussian_copula"] and trained.config.zero_point_mass
     # the warm start itself: the grown head computes exactly what the saved one did while the new input is 0
-    fresh = MistModel(MistConfig.from_dict({**base.config.to_dict(), "classical_features": True}))
+    fresh = MistModel(MistConfig.from_dict({**base.config.to_dict(), "head_statistics": ["gaussian_copula"]}))
     fate = warm_start(fresh, tiny_model_dir)
     assert {k for k, v in fate.items() if v == "grown"} == {"head.net.0.weight", "head.net.0.bias", "head.net.2.weight"}
     assert all(v in ("copied", "grown") for v in fate.values())
@@ -107,7 +107,7 @@ def test_train_only_head_changes_the_head_and_nothing_else(tmp_path, tiny_model_
     (grown by two inputs) and leaves every row-encoder tensor exactly as saved."""
     args = ["--output_dir", str(tmp_path / "head"), "--max_steps", "3", "--eval_steps", "3", "--save_steps", "3",
             *TINY, "--learning_rate", "1e-2", "--warmup_steps", "0", "--warm_start", str(tiny_model_dir),
-            "--classical_features", "true", "--null_scaled_features", "true", "--train_only_head", "true"]  # fmt: skip
+            "--head_statistics", "gaussian_copula", "null_scaled", "--train_only_head", "true"]  # fmt: skip
     trained = load_file(str(run_train(args) / "model.safetensors"))
     saved = load_file(str(Path(tiny_model_dir) / "model.safetensors"))
     assert trained.keys() == saved.keys()
@@ -139,7 +139,7 @@ def test_time_limit_stops_training(tmp_path):
 def test_tiny_adaptation_end_to_end(tmp_path, tiny_model_dir):
     from mist_hf.adaptation import ModalityAdapter
     from mist_hf.estimation import load_model
-    from mist_hf.evaluation import evaluate_adaptation
+    from mist_hf.evaluation.scoring import evaluate_adaptation
 
     rng = np.random.default_rng(0)
     r = rng.lognormal(size=(200, 1))
@@ -179,7 +179,7 @@ def test_adapt_requires_data_files(tmp_path):
 
 
 def test_capped_n_keeps_the_prior_below_the_cap_and_refuses_what_it_cannot_cap():
-    from mist_hf.meta import generate_example, get_split
+    from mist_hf.prior import generate_example, get_split
     from mist_hf.training.run import capped_n
 
     spec = capped_n(get_split("train_v2"), 800)

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..layers import pinball_loss, random_levels, zero_mass_target
-from ..meta import SplitSpec, generate_example, get_split
 from ..modeling_mist import MistModel
+from ..prior import SplitSpec, generate_example, get_split
 
 
 def sample_head_inputs(model: MistModel, samples: Iterable[tuple[np.ndarray, np.ndarray]]) -> torch.Tensor:
@@ -28,18 +28,13 @@ def sample_head_inputs(model: MistModel, samples: Iterable[tuple[np.ndarray, np.
     """
     if model.config.symmetrize != "canonical":
         raise ValueError(f"head refitting needs symmetrize='canonical' (one pass), got {model.config.symmetrize!r}")
-    captured: list[torch.Tensor] = []
-    hook = model.head.register_forward_pre_hook(lambda module, args: captured.append(args[0][0].detach()))
     rows = []
     model.eval()
-    try:
-        with torch.no_grad():
-            for x, y in samples:  # the head sees (passes * B, D) = (1, D), once or more a forward
-                model(torch.as_tensor(x, dtype=torch.float32)[None], torch.as_tensor(y, dtype=torch.float32)[None])
-                rows.append(captured[0])
-                captured.clear()
-    finally:
-        hook.remove()
+    with torch.no_grad():
+        for x, y in samples:
+            inputs = model.head_inputs(torch.as_tensor(x, dtype=torch.float32)[None],
+                                       torch.as_tensor(y, dtype=torch.float32)[None])  # fmt: skip
+            rows.append(inputs[0, 0])  # (passes, B, D) = (1, 1, D)
     return torch.stack(rows)
 
 

@@ -20,9 +20,9 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from ..configuration_mist import MistConfig
 from ..data import BatchStream, ExampleStream
-from ..meta import SplitSpec, adapted_split, get_split
 from ..modeling_mist import MistModel
 from ..preprocessing import pad_batch
+from ..prior import SplitSpec, adapted_split, get_split
 from .arguments import CONFIG_FIELDS, AdaptArguments, DataArguments
 from .callbacks import TimeLimit
 from .trainer import MistTrainer, preprocess_logits, quantile_metrics
@@ -303,7 +303,7 @@ def fitted_flows(adapt_args: AdaptArguments, folder: Path):
     flows fitted now to the target files (then saved there, with their fitting histories); and the histories."""
     from ..adaptation import ModalityAdapter
     from ..flows import FittedFlow, fit_flow
-    from ..preprocessing import load_table
+    from ..table_files import load_table
 
     flows, histories = {}, {}
     for name, path in (("x", adapt_args.x), ("y", adapt_args.y)):

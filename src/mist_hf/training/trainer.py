@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 from transformers import EvalPrediction, Trainer
 
 from ..data import BatchStream
-from ..metrics import central_levels, coverage, pinball, point_errors
+from ..evaluation.metrics import central_levels, coverage, pinball, point_errors
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "per_device_train_batch_size": 32,

@@ -1,6 +1,7 @@
 """Writing results: evaluation reports (CSV tables, a markdown summary, plots) and the validation history of a run.
 
-Everything here formats what :mod:`mist_hf.evaluation` computed; nothing is scored here.
+Everything here formats what :mod:`mist_hf.evaluation.tables` computed from the records of
+:mod:`mist_hf.evaluation.scoring`; nothing is scored here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .evaluation import PAPER_MSE, Record, calibration_table, coverage_table, error_table, held_out_table, n_bins
+from .scoring import Record
+from .tables import PAPER_MSE, calibration_table, coverage_table, error_table, held_out_table, n_bins
 
 ERROR_COLUMNS = [
     "split", "estimator", "bin", "count", "failed", "mse", "mae", "bias", "paper_mist_qr_mse", "median_seconds",

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .estimation import estimate_mi_batch
-from .families import draw_sampler
-from .samplers import GaussianSampler, LatentStructure, Sampler, StudentSampler
+from ..estimation import estimate_mi_batch
+from ..families import draw_sampler
+from ..samplers import GaussianSampler, LatentStructure, Sampler, StudentSampler
 
 DEFAULT_NS = (100, 500, 1000, 5000, 5001, 20000, 50000)
 """Sample sizes of the study: around the v2 model's ``max_n`` (5,000 and 5,001) and well beyond it."""

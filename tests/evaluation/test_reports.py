@@ -1,12 +1,13 @@
-"""mist_hf.reporting: the report files hold what the tables computed, and the validation history reads a run's state."""
+"""mist_hf.evaluation.reports: the report files hold what the tables computed, and the validation history reads a
+run's state."""
 
 import csv
 
 import numpy as np
 import pytest
 
-from mist_hf.evaluation import evaluate_splits
-from mist_hf.reporting import history_markdown, markdown, read_records, validation_history, write_report
+from mist_hf.evaluation.reports import history_markdown, markdown, read_records, validation_history, write_report
+from mist_hf.evaluation.scoring import evaluate_splits
 
 
 @pytest.fixture(scope="module")

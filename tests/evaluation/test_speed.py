@@ -1,11 +1,11 @@
-"""mist_hf.benchmarking: the reports run at tiny settings and time what they say."""
+"""mist_hf.evaluation.speed: the reports run at tiny settings and time what they say."""
 
 import time
 
 import numpy as np
 import pytest
 
-from mist_hf.benchmarking import generation_report, median_time, rate, speed_report, training_rate
+from mist_hf.evaluation.speed import generation_report, median_time, rate, speed_report
 
 
 def test_median_time_and_rate():
@@ -14,15 +14,11 @@ def test_median_time_and_rate():
     assert len(rates) == 2 and median == pytest.approx(1000, rel=0.5)
 
 
-def test_training_rate_counts_trained_datasets(tiny_model):
-    per_second, mean_n = training_rate(tiny_model.config, seconds=0.5, batch_size=4)
-    assert per_second > 0 and 10 <= mean_n <= 500
-
-
 def test_reports_run_on_tiny_settings(tiny_model):
-    out = speed_report(tiny_model, sizes=[30], dims=[1, 2], repeats=1, infonce_steps=2, train_seconds=0.3,
-                       generation_count=20)  # fmt: skip
+    out = speed_report(tiny_model, sizes=[30], dims=[1, 2], repeats=1, infonce_steps=2, generation_count=20,
+                       training=(123.4, 250.0))  # fmt: skip
     assert "KSG k=3, same data" in out and "| 30 | 2 |" in out and "ms per 1000 rows" in out
+    assert "| training, batches of 32 (mean n 250) | 123 datasets/s |" in out
     assert "generate_example, train prior" in generation_report(count=20, repeats=1)
 
 
@@ -32,7 +28,7 @@ def test_copula_table_pairwise_mi_matches_an_independent_rank_computation():
     sampling error of this check is about 0.002 nats; tolerance 0.01."""
     from scipy.stats import spearmanr
 
-    from mist_hf.benchmarking import copula_table
+    from mist_hf.evaluation.speed import copula_table
 
     table, mi = copula_table(100_000, 12, seed=3)
     r = 2 * np.sin(np.pi * spearmanr(table).statistic / 6)

@@ -1,4 +1,5 @@
-"""The meta-distribution and the splits: composition, sizes, determinism, no leaks and no collisions."""
+"""mist_hf.prior, the meta-distribution (the prior over joint distributions), and the splits: composition, sizes,
+determinism, no leaks and no collisions."""
 
 import hashlib
 import json
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mist_hf.meta import (
+from mist_hf.prior import (
     IMD_FAMILIES,
     OOD_HARD_FAMILIES,
     OOMD_FAMILIES,
@@ -137,7 +138,7 @@ def test_generation_is_bit_identical_and_pure():
     assert a.x.tobytes() == b.x.tobytes() and a.y.tobytes() == b.y.tobytes() and a.mi == b.mi
     # Same bytes in a fresh process: no hidden global state.
     code = (
-        "import sys; sys.path.insert(0, 'tests'); import test_meta; print(test_meta.example_digest('test_oomd', 777))"
+        "import sys; sys.path.insert(0, 'tests'); import test_prior; print(test_prior.example_digest('test_oomd', 777))"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)

@@ -1,4 +1,4 @@
-"""mist_hf.wide: planning pairs, reading only the needed columns, shards that resume, and the merge."""
+"""mist_hf.pairwise_tables: planning pairs, reading only the needed columns, shards that resume, and the merge."""
 
 import json
 
@@ -6,26 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mist_hf.wide import (
+from mist_hf.pairwise_tables import (
     FolderBusy,
     FolderLock,
     Pair,
     PlanMismatch,
     ShardReport,
-    check_numeric,
     check_output_path,
     check_plan,
     estimate_shard,
     merge_shards,
     parse_variable,
     plan_pairs,
-    read_columns,
     run_shards,
     shard_path,
     shard_problem,
     shards,
     spell_variable,
-    table_columns,
     write_parquet,
 )
 
@@ -43,34 +40,6 @@ def tables(tmp_path_factory):
     frame.to_csv(folder / "t.csv", index=False)
     frame.to_parquet(folder / "t.parquet")
     return folder, frame
-
-
-@pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_read_only_the_named_columns(tables, suffix):
-    folder, frame = tables
-    path = folder / f"t.{suffix}"
-    assert table_columns(path) == list(frame.columns)
-    data = read_columns(path, ["c", "flag"])
-    assert set(data) == {"c", "flag"} and data["c"].dtype == np.float64
-    np.testing.assert_allclose(data["c"], frame["c"].to_numpy(), equal_nan=True)
-    assert np.isnan(data["c"][5]) and set(np.unique(data["flag"])) <= {0.0, 1.0}
-    with pytest.raises(ValueError, match=r"no column\(s\) \['zz'\]"):
-        read_columns(path, ["a", "zz"])
-    with pytest.raises(ValueError, match="'label' is not numeric"):
-        read_columns(path, ["label"])
-    check_numeric(path, ["a", "c", "flag"])
-    with pytest.raises(ValueError, match=r"1 column\(s\) are not numeric: 'label'"):
-        check_numeric(path, ["a", "label"])
-
-
-def test_unsupported_or_missing_tables_raise(tmp_path):
-    (tmp_path / "t.xlsx").write_text("x")
-    with pytest.raises(ValueError, match=r"must be \.csv, \.tsv or \.parquet"):
-        table_columns(tmp_path / "t.xlsx")
-    with pytest.raises(FileNotFoundError, match="no such table"):
-        read_columns(tmp_path / "none.csv", ["a"])
-    with pytest.raises(FileNotFoundError, match="no such table"):
-        check_numeric(tmp_path / "none.csv", ["a"])
 
 
 def test_plan_all_pairs_and_blocks():
@@ -243,39 +212,6 @@ def test_a_shards_folder_without_its_plan_is_refused(tmp_path):
         check_plan(tmp_path, pairs, {"shard_size": 4})
 
 
-def test_a_text_value_late_in_a_csv_is_found_before_any_estimate(tmp_path):
-    """pyarrow's streaming reader infers types from the first block (1 MB) only; the check reads to the end."""
-    import pyarrow.csv as pacsv
-
-    rows = 50_000
-    path = tmp_path / "late.csv"
-    values = np.round(np.random.default_rng(0).normal(size=(rows, 3)), 6)
-    text = "a,label,b\n" + "".join(f"{a},{x},{b}\n" for a, x, b in values) + "1.0,oops,2.0\n"
-    path.write_text(text)
-    assert path.stat().st_size > 1.2e6
-    with pacsv.open_csv(path) as reader:  # what the first block says
-        assert str(reader.schema.field("label").type) == "double"
-    check_numeric(path, ["a", "b"])
-    with pytest.raises(ValueError, match=r"1 column\(s\) are not numeric: 'label' \(e.g. 'oops'\)"):
-        check_numeric(path, ["a", "label", "b"])
-    with pytest.raises(ValueError, match="'label' is not numeric"):  # the estimate reads it as the check does
-        read_columns(path, ["label"])
-
-
-def test_text_columns_are_named_and_booleans_and_blanks_are_numbers(tmp_path):
-    path = tmp_path / "t.csv"
-    path.write_text("a,flag,name,note,empty\n1, 2 ,true,x,\nNA,3,False,1.5,\n2.5,,1.5,y,\n")
-    data = read_columns(path, ["a", "flag", "empty"])
-    np.testing.assert_array_equal(data["a"], [1.0, np.nan, 2.5])
-    np.testing.assert_array_equal(data["flag"], [2.0, 3.0, np.nan])
-    assert np.isnan(data["empty"]).all()
-    check_numeric(path, ["a", "flag", "empty"])
-    with pytest.raises(ValueError, match=r"2 column\(s\) are not numeric: 'name' \(e.g. '(true|False)'\), 'note'"):
-        check_numeric(path, ["a", "name", "note"])
-    (tmp_path / "b.csv").write_text("t,u\ntrue,1\nFALSE,2\n,3\n1,4\n")
-    np.testing.assert_array_equal(read_columns(tmp_path / "b.csv", ["t"])["t"], [1.0, 0.0, np.nan, 1.0])
-
-
 def test_output_paths_that_cannot_be_written_are_refused(tables, tmp_path):
     folder, _ = tables
     with pytest.raises(ValueError, match="is a folder; give the path of the parquet file"):
@@ -297,7 +233,8 @@ def test_the_folder_lock_refuses_a_second_holder_and_goes_with_its_process(tmp_p
     import subprocess
     import sys
 
-    code = "import sys, time\nfrom mist_hf.wide import FolderLock\nlock = FolderLock(sys.argv[1]).acquire()\n"
+    code = "import sys, time\nfrom mist_hf.pairwise_tables import FolderLock\n"
+    code += "lock = FolderLock(sys.argv[1]).acquire()\n"
     code += "print('held', flush=True)\ntime.sleep(60)"
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:

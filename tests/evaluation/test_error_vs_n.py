@@ -1,4 +1,4 @@
-"""mist_hf.scaling: the study's cases know their MI, and its rows measure what they say."""
+"""mist_hf.evaluation.error_vs_n: the study's cases know their MI, and its rows measure what they say."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from helpers import TINY
 
 from mist_hf import MistConfig, MistModel
-from mist_hf.scaling import CASES, error_against_n
+from mist_hf.evaluation.error_vs_n import CASES, error_against_n
 
 
 def test_cases_have_their_stated_mi():

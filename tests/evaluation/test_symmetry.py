@@ -1,4 +1,5 @@
-"""mist_hf.symmetry: every transformation keeps MI, and the measurement sees a model that is not invariant."""
+"""mist_hf.evaluation.symmetry: every transformation keeps MI, and the measurement sees a model that is not
+invariant."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import torch
 from helpers import TINY
 
 from mist_hf import MistConfig, MistModel
-from mist_hf.symmetry import SYMMETRIES, symmetry_deviations
+from mist_hf.evaluation.symmetry import SYMMETRIES, symmetry_deviations
 
 
 def model(**kwargs):

@@ -1,11 +1,11 @@
-"""Baselines: KSG against a brute-force implementation and against exact Gaussian MI."""
+"""mist_hf.evaluation.baselines: KSG against a brute-force implementation and against exact Gaussian MI."""
 
 import numpy as np
 import pytest
 from scipy.special import digamma
 
-from mist_hf import baselines
-from mist_hf.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
+from mist_hf.evaluation import baselines
+from mist_hf.evaluation.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
 from mist_hf.samplers import GaussianSampler, LatentStructure
 
 
@@ -93,7 +93,7 @@ def test_bootstrap_interval():
 
 
 def test_ledoit_wolf_weight_is_small_for_large_n_and_large_for_small_n():
-    from mist_hf.baselines import ledoit_wolf
+    from mist_hf.evaluation.baselines import ledoit_wolf
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(20000, 1))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .estimation import estimate_mi_batch
+from ..estimation import estimate_mi_batch
 
 Pair = tuple[np.ndarray, np.ndarray]
 

@@ -1,7 +1,8 @@
-"""Speed measurements, reported as markdown: estimation latency beside the baselines, generation and training rates.
+"""Speed measurements, reported as markdown: estimation latency beside the baselines, and generation rates.
 
 Every figure is a median over repeated runs in the same process, so ratios between rows are like for like.
-``scripts/benchmark.py`` and ``scripts/bench_generation.py`` print these reports.
+``scripts/benchmark.py`` and ``scripts/bench_generation.py`` print these reports. Training throughput is measured in
+:mod:`mist_hf.training.speed` (training sits above evaluation) and handed to :func:`speed_report`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,10 +17,9 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from .configuration_mist import MistConfig
-from .data import BatchStream, ExampleStream
-from .meta import PAPER_TRAIN_FAMILIES, SPLITS, SplitSpec, generate_example
-from .modeling_mist import MistModel
+from ..data import ExampleStream
+from ..modeling_mist import MistModel
+from ..prior import PAPER_TRAIN_FAMILIES, SPLITS, SplitSpec, generate_example
 
 
 def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
@@ -59,42 +58,6 @@ def generation_rate(spec: SplitSpec, count: int, repeats: int, start: int = 0) -
     return rate(_generate(spec), count, repeats, start)
 
 
-def training_rate(config: MistConfig, seconds: float, batch_size: int = 32, start: int = 10_000) -> tuple[float, float]:
-    """Training datasets per second through :class:`~mist_hf.training.MistTrainer` (n-bucketed train batches,
-    forward, backward, AdamW step), timed after two warm-up steps for ``seconds``; and the mean n of those datasets."""
-    from transformers import TrainerCallback, TrainingArguments
-
-    from .training import TRAINER_DEFAULTS, MistTrainer
-
-    class Clock(TrainerCallback):
-        def __init__(self) -> None:
-            self.began, self.steps = None, 0
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == 2:
-                self.began = time.perf_counter()
-            elif self.began is not None:
-                self.steps = state.global_step - 2
-                control.should_training_stop = time.perf_counter() - self.began > seconds
-            return control
-
-    torch.manual_seed(0)
-    clock = Clock()
-    keep = ("weight_decay", "max_grad_norm", "remove_unused_columns", "accelerator_config", "use_cpu", "bf16")
-    with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, max_steps=10**9, per_device_train_batch_size=batch_size, learning_rate=1e-4,
-            save_strategy="no", eval_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True,
-            **{k: TRAINER_DEFAULTS[k] for k in keep},
-        )  # fmt: skip
-        stream = BatchStream(ExampleStream("train", start, cycle=True, rank=0, world_size=1), batch_size)
-        MistTrainer(model=MistModel(config), args=args, train_dataset=stream, callbacks=[clock]).train()
-    elapsed = time.perf_counter() - clock.began
-    first, count = start + 2 * batch_size, clock.steps * batch_size
-    mean_n = float(np.mean([generate_example(SPLITS["train"], i).n for i in range(first, first + count)]))
-    return count / elapsed, mean_n
-
-
 def machine() -> str:
     """One line describing the machine and the thread settings."""
     cpu = platform.processor() or platform.machine()
@@ -123,13 +86,14 @@ def speed_report(
     dims: list[int],
     repeats: int = 5,
     infonce_steps: int = 100,
-    train_seconds: float = 20.0,
     generation_count: int = 2000,
+    training: tuple[float, float] | None = None,
 ) -> str:
-    """The speed table of MIST beside KSG and InfoNCE, generation and training rates, and the forward's cost
-    against n; all measured in this call."""
+    """The speed table of MIST beside KSG and InfoNCE, the generation rate, and the forward's cost against n; all
+    measured in this call. ``training`` is ``(datasets per second, mean n)`` from
+    :func:`mist_hf.training.speed.training_rate`, for the training row (left out when ``None``)."""
+    from ..estimation import estimate_mi, estimate_mi_batch
     from .baselines import infonce_mi, ksg_mi
-    from .estimation import estimate_mi, estimate_mi_batch
 
     x, y = correlated(500, 16)
     xt, yt = torch.tensor(x, dtype=torch.float32)[None], torch.tensor(y, dtype=torch.float32)[None]
@@ -140,7 +104,6 @@ def speed_report(
     pairs = [(e.x, e.y) for e in ExampleStream("validation", indices=range(0, 720, 3), rank=0, world_size=1).examples()]
     batched = median_time(lambda: estimate_mi_batch(pairs, model), max(2, repeats // 2))
     gen, _ = generation_rate(SPLITS["train"], generation_count, repeats)
-    train, mean_n = training_rate(model.config, train_seconds)
     lines = [
         "| what | value |",
         "|---|---|",
@@ -150,7 +113,10 @@ def speed_report(
         f"| MIST batched, {len(pairs)} validation datasets (mean n {np.mean([p[0].shape[0] for p in pairs]):.0f}) "
         f"| {len(pairs) / batched:.0f} datasets/s |",
         f"| meta-dataset generation, train prior, one process | {gen:,.0f} datasets/s |",
-        f"| training, batches of 32 (mean n {mean_n:.0f}) | {train:.0f} datasets/s |",
+    ]
+    if training is not None:
+        lines.append(f"| training, batches of 32 (mean n {training[1]:.0f}) | {training[0]:.0f} datasets/s |")
+    lines += [
         "\nMilliseconds per estimate (median):\n",
         "| n | d | MIST | KSG k=3 | InfoNCE |",
         "|---|---|---|---|---|",
@@ -194,7 +160,7 @@ def generation_report(count: int, repeats: int) -> str:
             pass
 
     def packed(lo: int, hi: int) -> None:
-        from .builder import examples_to_table  # needs datasets; this module does not otherwise
+        from ..builder import examples_to_table  # needs datasets; this module does not otherwise
 
         for s in range(lo, hi, 256):
             examples_to_table([generate_example(train, i) for i in range(s, min(s + 256, hi))])

@@ -1,27 +1,31 @@
-"""MI over wide tables: many pairs of columns, in shards that processes share and a killed run resumes.
+"""Pairwise MI over wide tables on disk: many pairs of columns, in shards that processes share and a killed run
+resumes.
+
+The package's pairwise door is :func:`mist_hf.pairwise_mi`, for a table in memory. This module is its scale-out, for
+tables on disk too wide for one process: one public function, :func:`pairwise_table`, which ``scripts/pairwise.py``
+calls (under ``python`` or ``accelerate launch``, in every process). The rest of the module is its machinery.
 
 The pairs are planned once (:func:`plan_pairs`): every pair of chosen columns, or every X variable against every Y
 variable, where a variable is one column or a group of columns. The plan is cut into shards of ``shard_size``
 pairs; a shard is a pure function of the plan, so its content does not depend on how many processes run. Each
-process estimates its shards (:func:`run_shards`), reading only the columns a shard needs from the table with
-pyarrow, and writes each finished shard to its own parquet file (written to a temporary name, then renamed, so a
-killed run leaves no half shard). A rerun skips finished shards. The main process then merges the shards in order
-(:func:`merge_shards`) into one parquet file in long form: ``x``, ``y``, ``mi``, ``low``, ``high``, ``n``.
+process estimates its shards (:func:`run_shards`), reading only the columns a shard needs from the table
+(:func:`mist_hf.table_files.read_columns`), and writes each finished shard to its own parquet file (written to a
+temporary name, then renamed, so a killed run leaves no half shard). A rerun skips finished shards. The main process
+then merges the shards in order (:func:`merge_shards`) into one parquet file in long form: ``x``, ``y``, ``mi``,
+``low``, ``high``, ``n``.
 
 No silent wrong answers at the edges: ``plan.json`` (:func:`check_plan`) records the pairs and all that moves the
 values (the table's sha256, not its path; the model folder and a hash of its files; seed, shard size, batch size,
 torch threads, device), and a resume that changes any is refused, naming it. A shard is trusted only if it holds
 exactly its planned pairs under the plan's id (:func:`shard_problem`); others are recomputed, and the merge refuses
-them. Column types (:func:`check_numeric`, a CSV read to its end) and the output path (:func:`check_output_path`)
-are checked before any work; one run at a time holds a shards folder (:class:`FolderLock`); launched workers end with
-their launcher (:func:`exit_with_parent`).
+them. Column types (:func:`mist_hf.table_files.check_numeric`, a CSV read to its end) and the output path
+(:func:`check_output_path`) are checked before any work; one run at a time holds a shards folder
+(:class:`FolderLock`); launched workers end with their launcher (:func:`exit_with_parent`).
 
 Variables (:func:`parse_variable`): ``a+b`` is a group; a spec without a backslash that is exactly a column's name is
 that column; a backslash escapes the next character (``c\\+d`` is always the column ``c+d``); a trailing ``+`` marks
 a group (``c+d+``); a spec that is both a column and a group is refused. Output names read back
 (:func:`spell_variable`).
-
-``scripts/pairwise.py`` is the command (``python`` or ``accelerate launch``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .table_files import check_numeric, read_columns, table_columns
 
 GROUP_SEPARATOR = "+"
 """Joins the columns of a multi-column variable on the command line: ``--x "a+b" c``."""
@@ -154,175 +160,6 @@ class Pair:
             object.__setattr__(self, "x_name", spell_variable(self.x))
         if not self.y_name:
             object.__setattr__(self, "y_name", spell_variable(self.y))
-
-
-# ---- the table -------------------------------------------------------------------------------------------------
-
-
-def _csv_parse_options(path: Path) -> Any:
-    import pyarrow.csv as pacsv
-
-    return pacsv.ParseOptions(delimiter="\t" if path.suffix == ".tsv" else ",")
-
-
-def table_columns(path: str | os.PathLike) -> list[str]:
-    """The column names of a CSV or parquet table (for a CSV, read from its header line only)."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    if path.suffix in (".csv", ".tsv"):
-        import pyarrow.csv as pacsv
-
-        with pacsv.open_csv(path, parse_options=_csv_parse_options(path)) as reader:
-            return list(reader.schema.names)
-    raise ValueError(f"{path}: the table must be .csv, .tsv or .parquet")
-
-
-def _csv_as_text(path: Path, names: Sequence[str]) -> dict[str, Any]:
-    """Read options that keep the named CSV columns as text (missing-value markers as nulls): their numbers are
-    parsed by :func:`_text_to_float`, the same way for every block of the file."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    return dict(
-        parse_options=_csv_parse_options(path),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=list(names), column_types={n: pa.string() for n in names}, strings_can_be_null=True
-        ),
-    )
-
-
-def _failed_value(err: Exception) -> str:
-    found = re.search(r"(?:string|value): ?'?(.*?)'?(?: as a scalar|$)", str(err))
-    return found.group(1) if found else str(err)
-
-
-def _text_kinds(column: Any, kinds: Iterable[str] = ("float", "bool")) -> tuple[set[str], str | None]:
-    """Which of ``kinds`` every value of a text column parses as (``float``: numbers, ``nan``, ``inf``; ``bool``:
-    true/false/1/0), ignoring surrounding whitespace, and one value that parses as none of them."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    trimmed = pc.utf8_trim_whitespace(column)
-    ok, example = set(), None
-    for kind in [k for k in ("float", "bool") if k in set(kinds)]:  # a value that is not a number first
-        try:
-            pc.cast(trimmed, pa.float64() if kind == "float" else pa.bool_())
-            ok.add(kind)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-            example = example or _failed_value(err)
-    return ok, example
-
-
-def _text_to_float(column: Any) -> Any:
-    """A text column as float64 (numbers, else booleans), or ``None`` when it is not numeric."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    trimmed = pc.utf8_trim_whitespace(column)
-    for kind in (pa.float64(), pa.bool_()):
-        try:
-            return pc.cast(pc.cast(trimmed, kind), pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-    return None
-
-
-def _numeric_type(kind: Any) -> bool:
-    import pyarrow as pa
-
-    return bool(
-        pa.types.is_integer(kind)
-        or pa.types.is_floating(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_decimal(kind)
-        or pa.types.is_null(kind)  # every value missing
-    )
-
-
-def _known(path: Path, names: Sequence[str]) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"no such table: {path}")
-    known = table_columns(path)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"{path}: no column(s) {unknown}; the table has {len(known)} columns")
-
-
-def read_columns(path: str | os.PathLike, names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Only the named columns of a CSV or parquet table, as float64 arrays (missing values as NaN).
-
-    A CSV column is numeric when every value is a number (``nan`` and ``inf`` included) or every value is a boolean
-    (true/false/1/0); the missing-value markers pyarrow knows (empty, ``NA``, ``NaN``, ``null``, ...) are NaN.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: an unknown or non-numeric column, or an unsupported file type.
-    """
-    import pyarrow as pa
-
-    path = Path(path)
-    _known(path, names)
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path, columns=list(names))
-    else:
-        import pyarrow.csv as pacsv
-
-        table = pacsv.read_csv(path, **_csv_as_text(path, names))
-    out = {}
-    for name in names:
-        column = table.column(name)
-        if path.suffix == ".parquet":
-            if not _numeric_type(column.type):
-                raise ValueError(f"{path}: column {name!r} is not numeric ({column.type})")
-            values = column.cast(pa.float64())
-        else:
-            values = _text_to_float(column)
-            if values is None:
-                raise ValueError(f"{path}: column {name!r} is not numeric (e.g. {_text_kinds(column)[1]!r})")
-        out[name] = values.to_numpy(zero_copy_only=False)  # nulls become NaN
-    return out
-
-
-def check_numeric(path: str | os.PathLike, names: Sequence[str]) -> None:
-    """Check, before any estimate, that every named column of the table is numeric, as :func:`read_columns` reads
-    it. A CSV is streamed to its end (pyarrow's streaming reader would infer types from the first block only), so a
-    text value anywhere in the file is found; a parquet file's types are in its schema.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: unknown columns, or the non-numeric ones, each named with its type or a value that is not a
-            number.
-    """
-    path = Path(path)
-    names = list(dict.fromkeys(names))
-    _known(path, names)
-    bad: dict[str, str] = {}
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        schema = pq.ParquetFile(path).schema_arrow
-        bad = {n: str(schema.field(n).type) for n in names if not _numeric_type(schema.field(n).type)}
-    else:
-        import pyarrow.csv as pacsv
-
-        viable = {n: {"float", "bool"} for n in names}
-        with pacsv.open_csv(path, **_csv_as_text(path, names)) as reader:
-            for batch in reader:
-                for name in [n for n in viable if n not in bad]:
-                    viable[name], example = _text_kinds(batch.column(name), viable[name])
-                    if not viable[name]:
-                        bad[name] = f"e.g. {example!r}"
-    if bad:
-        listed = ", ".join(f"{n!r} ({why})" for n, why in bad.items())
-        raise ValueError(
-            f"{path}: {len(bad)} column(s) are not numeric: {listed}; choose numeric columns with --columns, or "
-            f"--x and --y"
-        )
 
 
 # ---- the plan --------------------------------------------------------------------------------------------------
@@ -645,7 +482,8 @@ def estimate_shard(
     as NaN with a warning that names it."""
     from .estimation import estimate_mi_batch
 
-    data = read_columns(table, needed_columns(pairs))
+    needed = needed_columns(pairs)
+    data = dict(zip(needed, read_columns(table, needed, keep_missing=True).T, strict=True))
     items, ns = [], []
     for p in pairs:
         xa = np.stack([data[c] for c in p.x], axis=1)
@@ -808,35 +646,149 @@ def merge_shards(folder: Path, planned: Sequence[Sequence[Pair]], out: Path, pla
     return merged.num_rows
 
 
-__all__ = [
-    "ESCAPE",
-    "GROUP_SEPARATOR",
-    "LAUNCHER_VARIABLES",
-    "PLAN_LABELS",
-    "SHARD_COLUMNS",
-    "FolderBusy",
-    "FolderLock",
-    "Pair",
-    "PlanMismatch",
-    "ShardReport",
-    "check_numeric",
-    "check_output_path",
-    "check_plan",
-    "escape_name",
-    "estimate_shard",
-    "exit_with_parent",
-    "file_sha256",
-    "launched",
-    "merge_shards",
-    "model_fingerprint",
-    "needed_columns",
-    "parse_variable",
-    "plan_pairs",
-    "read_columns",
-    "run_shards",
-    "shard_path",
-    "shard_problem",
-    "shards",
-    "spell_variable",
-    "table_columns",
-]
+# ---- the door ------------------------------------------------------------------------------------------------
+
+
+class Refused(ValueError):
+    """A run refused before any estimate; every process raises it, with the reason the first process found."""
+
+    def __init__(self, message: str, main_process: bool) -> None:
+        super().__init__(message)
+        self.main_process = main_process
+
+
+class Unmerged(RuntimeError):
+    """The main process could not merge the shards (one missing, or not the planned one): nothing was written."""
+
+
+@dataclass
+class PairwiseRun:
+    """What :func:`pairwise_table` did in this process: ``rows`` written to the output (0 outside the main
+    process), the plan's ``shards``, the ``processes`` of the run, this process's :class:`ShardReport`, and the
+    ``seconds`` from the first estimate to the merge."""
+
+    rows: int
+    shards: int
+    processes: int
+    report: ShardReport
+    seconds: float
+    main_process: bool
+
+
+def pairwise_table(
+    table: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    columns: Sequence[str] | None = None,
+    x: Sequence[str] | None = None,
+    y: Sequence[str] | None = None,
+    model: str | os.PathLike | None = None,
+    shard_size: int = 256,
+    batch_size: int = 24,
+    seed: int = 0,
+) -> PairwiseRun:
+    """MI between pairs of columns of a CSV, TSV or parquet ``table``, written to the parquet file ``out``.
+
+    The pairs: every pair of ``columns`` (default: all the table's), or every ``x`` variable against every ``y``
+    one (see :func:`plan_pairs`). Call it in every process of a run (``accelerate launch``): the processes share the
+    shards, each writes its finished ones to ``OUT.shards/``, and the main process merges them into ``out``. A rerun
+    after a kill computes only the missing shards. ``model`` is a model folder (default: the shipped one).
+
+    Raises:
+        Refused: before any estimate, in every process: a wrong output path, an unknown or non-numeric column, a
+            locked shards folder, a plan that differs from the one recorded there, a model that does not load.
+        Unmerged: the main process found a shard missing or not the planned one; nothing was written.
+    """
+    if launched():  # a worker of accelerate launch: end with the launcher, even one killed with SIGKILL
+        exit_with_parent()
+
+    import torch
+    from accelerate import PartialState
+
+    # Without a GPU, cpu=True makes a torchrun launch (accelerate launch --num_processes K) one gloo group.
+    state = PartialState(cpu=not torch.cuda.is_available())
+    table, out = Path(table), Path(out)
+    folder = out.with_name(out.name + ".shards")
+    lock = FolderLock(folder)  # taken by the main process, held until the merge is written
+    try:
+        return _run(table, out, folder, lock, state, columns, x, y, model, shard_size, batch_size, seed)
+    finally:
+        lock.release()
+
+
+def _run(
+    table: Path, out: Path, folder: Path, lock: FolderLock, state: Any, columns: Sequence[str] | None,
+    x: Sequence[str] | None, y: Sequence[str] | None, model: str | os.PathLike | None, shard_size: int,
+    batch_size: int, seed: int,
+) -> PairwiseRun:  # fmt: skip
+    """Check everything that can refuse, then estimate this process's shards and (main process) merge them."""
+    import torch
+    from accelerate.utils import broadcast_object_list, gather_object
+    from tqdm import tqdm
+
+    from .estimation import load_model
+
+    main_process, rank, count = state.is_main_process, state.process_index, state.num_processes
+    error = plan_id = None
+    try:
+        # every check that can refuse comes before any estimate; the main process also runs those that read whole
+        # files (the table's types and its sha256) or write (the output path, the lock, plan.json)
+        available = table_columns(table)
+        pairs = plan_pairs(columns, x, y, available=available)
+        planned = shards(pairs, shard_size)
+        if main_process:
+            check_output_path(out, table=table)
+            lock.acquire()
+            check_numeric(table, needed_columns(pairs))
+        mist = load_model(model, device=state.device)
+        if main_process:
+            model_folder = Path(mist.name_or_path).resolve()
+            device = state.device.type
+            if device == "cuda":
+                device += f" ({torch.cuda.get_device_name(state.device)})"
+            settings = {"table_sha256": file_sha256(table), "shard_size": shard_size, "model": str(model_folder),
+                        "model_sha256": model_fingerprint(model_folder), "seed": seed, "batch_size": batch_size,
+                        "torch_threads": torch.get_num_threads(), "device": device}  # fmt: skip
+            plan_id = check_plan(folder, pairs, settings, info={"table": str(table.resolve())})
+    except (ValueError, OSError, RuntimeError) as err:
+        error = str(err)
+    if count > 1:  # every process learns every refusal (and the main one's plan id) before any work
+        error = next((e for e in gather_object([error]) if e is not None), None)
+        plan_id = broadcast_object_list([plan_id])[0]
+    if error is not None:
+        raise Refused(error, main_process)
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"process {rank}: {message}\n")  # one write: lines of processes do not interleave
+        sys.stderr.flush()
+
+    started = time.perf_counter()
+    with state.split_between_processes(list(range(len(planned)))) as mine:
+        bar = tqdm(total=len(mine), desc=f"shards (process 0 of {count})", unit="shard", disable=not main_process)
+        report = run_shards(table, planned, mine, folder, mist, seed=seed, batch_size=batch_size, plan_id=plan_id,
+                            progress=lambda _: bar.update(), log=say)  # fmt: skip
+        bar.close()
+    say(f"{len(report.computed)} shard(s) computed, {len(report.skipped)} already finished; computed: "
+        f"{shard_list(report.computed)}")  # fmt: skip
+    state.wait_for_everyone()
+    rows = 0
+    if main_process:
+        try:
+            rows = merge_shards(folder, planned, out, plan_id=plan_id)
+        except (ValueError, FileNotFoundError) as err:
+            raise Unmerged(str(err)) from err
+    return PairwiseRun(rows, len(planned), count, report, time.perf_counter() - started, main_process)
+
+
+def shard_list(numbers: Sequence[int]) -> str:
+    """Shard numbers as ranges: ``0-3, 7, 9-10`` (``none`` when empty)."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans) or "none"
+
+
+__all__ = ["PairwiseRun", "Refused", "Unmerged", "pairwise_table"]

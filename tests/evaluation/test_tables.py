@@ -1,28 +1,24 @@
-"""Evaluation tables against hand-computed values and scikit-learn, and evaluate_splits end to end."""
+"""Evaluation tables against hand-computed values and scikit-learn."""
 
 import itertools
 import math
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-from mist_hf.evaluation import (
+from mist_hf.evaluation.estimators import KSG, Bootstrap, Mist
+from mist_hf.evaluation.scoring import Record, score
+from mist_hf.evaluation.tables import (
     CALIBRATION_LEVELS,
-    Record,
     calibration_table,
     coverage_table,
     error_table,
-    evaluate_splits,
     held_out_table,
-    point_estimators,
-    run_baseline,
-    run_mist,
     targets_table,
     zero_table,
 )
-from mist_hf.meta import SPLITS, generate_example
+from mist_hf.prior import SPLITS, generate_example
 
 
 def rec(estimator="a", split="s", n=200, dims=(2, 2), truth=1.0, estimate=1.0, seconds=0.0, quantiles=None):
@@ -123,11 +119,8 @@ def test_calibration_table_on_hand_made_records():
 @pytest.fixture(scope="module")
 def records(tiny_model):
     examples = [generate_example(SPLITS["test_imd"], i) for i in range(0, 1080, 90)]
-    fns = point_estimators(["ksg3"])
-    return (
-        run_mist(tiny_model, "test_imd", examples, batch_size=5)
-        + run_baseline("ksg3", fns["ksg3"], "test_imd", examples)
-        + run_baseline("bootstrap-ksg3", fns["ksg3"], "test_imd", examples[:4], n_boot=8)
+    return score([Mist(tiny_model, batch_size=5), KSG(3)], "test_imd", examples) + score(
+        [Bootstrap(KSG(3), n_boot=8)], "test_imd", examples[:4]
     )
 
 
@@ -155,54 +148,6 @@ def test_coverage_and_calibration_tables_on_real_records(records):
     assert [r["tau"] for r in curve] == list(CALIBRATION_LEVELS)
     assert {r["estimator"] for r in calibration_table(records)} == {"mist"}
     assert all(a["observed"] <= b["observed"] for a, b in itertools.pairwise(curve))  # monotone quantiles
-
-
-def test_unknown_estimator_raises():
-    with pytest.raises(ValueError, match="unknown estimator"):
-        point_estimators(["kde"])
-
-
-def test_ksg_with_k_above_n_uses_n_minus_1():
-    fn = point_estimators(["ksg10"])["ksg10"]
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(10, 2))
-    from mist_hf.baselines import ksg_mi
-
-    assert fn(x, x[:, :1]) == ksg_mi(x, x[:, :1], k=9)
-
-
-def test_evaluate_splits_runs_mist_and_baselines_on_spread_examples(tiny_model):
-    records = evaluate_splits(tiny_model, ["ksg3", "bootstrap-gaussian"], ["test_imd", "test_oomd"], 5, 4, False)
-    assert len(records) == 2 * 5 * 3  # splits x examples x estimators
-    assert {r.estimator for r in records} == {"mist", "ksg3", "bootstrap-gaussian"}
-    imd = sorted({r.index for r in records if r.split == "test_imd"})
-    assert imd == [0, 270, 540, 809, 1079]  # spread evenly over the split, ends included
-    with pytest.raises(ValueError, match="unknown estimator"):
-        evaluate_splits(None, ["kde"], ["test_imd"], 2)
-    with pytest.raises(ValueError, match="unknown split"):
-        evaluate_splits(None, ["ksg3"], ["test"], 2)
-
-
-def test_refused_estimates_are_counted_as_failures_not_scored(tiny_model):
-    """A sample an estimator refuses (here a constant column) is a failure with a NaN estimate, counted in
-    ``failed`` and left out of the errors; the rest of its batch is still scored."""
-    examples = [generate_example(SPLITS["test_imd"], i) for i in range(3)]
-    examples[1].x[:, 0] = 1.0  # constant: estimate_mi refuses it
-
-    def refuse_constant(x, y):
-        if np.ptp(x, axis=0).min() == 0:
-            raise ValueError("constant column")
-        return 0.0
-
-    for records in (
-        run_mist(tiny_model, "s", examples, batch_size=3),
-        run_baseline("b", refuse_constant, "s", examples),
-    ):
-        assert [math.isnan(r.estimate) for r in records] == [False, True, False]
-        (row,) = error_table([replace(r, n=50) for r in records])
-        scored = [r for r in records if not math.isnan(r.estimate)]
-        assert row["failed"] == 1 and row["count"] == 3
-        assert row["mae"] == pytest.approx(np.mean([abs(r.estimate - r.true_mi) for r in scored]))
 
 
 def test_held_out_table_separates_training_and_held_out_families():

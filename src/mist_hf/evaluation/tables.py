@@ -1,28 +1,25 @@
-"""Scoring MI estimators on the meta-dataset's evaluation splits: errors by n and dimension, coverage, calibration.
+"""Records into tables: errors by n and by dimension, coverage and calibration of intervals, held-out families,
+the v2 targets, and intervals around 0.
 
-:func:`evaluate_splits` and :func:`evaluate_adaptation` run MIST and the baselines and return one :class:`Record` per
-(estimator, example); :func:`error_table`, :func:`coverage_table` and :func:`calibration_table` turn records into
-tables (scores from :mod:`mist_hf.metrics`); :mod:`mist_hf.reporting` writes them. The n bins are the paper's
-(10-100, 100-300, 300-500) on splits whose n stops at 500, and 10-100, 100-300, 300-1,000, 1,000-5,000 on splits
-that go further (:func:`n_bins`).
+Each function takes the :class:`~mist_hf.evaluation.scoring.Record` list that :mod:`mist_hf.evaluation.scoring`
+produced (or :func:`~mist_hf.evaluation.reports.read_records` read back) and returns rows (dicts) grouped by
+(estimator, split); scores come from :mod:`mist_hf.evaluation.metrics` and :mod:`mist_hf.evaluation.reports` writes
+them. The n bins are the paper's (10-100, 100-300, 300-500) on splits whose n stops at 500, and 10-100, 100-300,
+300-1,000, 1,000-5,000 on splits that go further (:func:`n_bins`).
 """
 
 from __future__ import annotations
 
-import sys
-import time
-import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from tqdm import tqdm
 
-from .baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
-from .data import ExampleStream
-from .meta import Example, adapted_split, get_split
+from ..prior import get_split
 from .metrics import central_levels, coverage, point_errors
-from .preprocessing import MisleadingInputWarning
+
+if TYPE_CHECKING:
+    from .scoring import Record
 
 N_BINS: tuple[tuple[str, int, int], ...] = (("10-100", 0, 100), ("100-300", 101, 300), ("300-500", 301, 10**9))
 """The paper's n bins, for splits whose n stops at 500."""
@@ -31,117 +28,16 @@ WIDE_N_BINS: tuple[tuple[str, int, int], ...] = (
 )  # fmt: skip
 """The n bins of splits whose n goes past 500 (the v2 splits)."""
 DIM_BINS: tuple[tuple[str, int, int], ...] = (("d 1-4", 1, 4), ("d 5-16", 5, 16), ("d 17-32", 17, 32))
+"""The dimension bins, on the larger of dim_x and dim_y."""
 COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
+"""Confidences of the central intervals whose coverage :func:`coverage_table` reports."""
 CALIBRATION_LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+"""The quantile levels of :func:`calibration_table`'s curve."""
 
 PAPER_MSE = {  # the MIST paper, MIST-QR (median): M_test MSE in nats^2 by n bin
     ("test_imd", "10-100"): 3.1, ("test_imd", "100-300"): 0.31, ("test_imd", "300-500"): 0.12,
     ("test_oomd", "10-100"): 9.5, ("test_oomd", "100-300"): 9.9, ("test_oomd", "300-500"): 10.0,
 }  # fmt: skip
-
-BOOTSTRAP_LEVELS = tuple(sorted({0.5} | {t for c in COVERAGE_LEVELS for t in central_levels(c)}))
-"""Quantile levels that give the central intervals of ``COVERAGE_LEVELS``."""
-INTERVAL_LEVELS = tuple(sorted(set(BOOTSTRAP_LEVELS) | {float(t) for t in CALIBRATION_LEVELS}))
-"""Levels asked of MIST: the interval ends and the calibration levels."""
-
-
-@dataclass
-class Record:
-    """One estimator's answer on one example. ``quantiles`` maps level -> value (empty for point estimators)."""
-
-    estimator: str
-    split: str
-    index: int
-    family: str
-    n: int
-    dim_x: int
-    dim_y: int
-    true_mi: float
-    estimate: float
-    seconds: float
-    quantiles: dict[float, float]
-
-
-def point_estimators(names: Sequence[str]) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
-    """Baselines by name: ``ksg3``/``ksg5``/``ksg10`` (any k), ``gaussian``, ``gaussian-copula``,
-    ``gaussian-copula-lw`` (with Ledoit-Wolf shrinkage), ``infonce``.
-
-    KSG needs k < n, so ``ksg<k>`` uses ``min(k, n - 1)`` neighbours on samples of n <= k rows.
-    """
-    table: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {}
-    for name in names:
-        if name.startswith("ksg") and name[3:].isdigit():
-            table[name] = lambda x, y, k=int(name[3:]): ksg_mi(x, y, k=min(k, len(x) - 1))
-        elif name == "gaussian":
-            table[name] = gaussian_mi
-        elif name == "gaussian-copula":
-            table[name] = lambda x, y: gaussian_mi(x, y, copula=True)
-        elif name == "gaussian-copula-lw":
-            table[name] = lambda x, y: gaussian_mi(x, y, copula=True, shrinkage=True)
-        elif name == "infonce":
-            table[name] = infonce_mi
-        elif not name.startswith("bootstrap-"):
-            raise ValueError(
-                f"unknown estimator {name!r}; use ksg<k>, gaussian, gaussian-copula, infonce, bootstrap-<name>"
-            )
-    return table
-
-
-def run_baseline(name: str, fn, split: str, examples: Sequence[Example], n_boot: int = 50) -> list[Record]:
-    """Records of a point estimator, or of ``bootstrap-<name>`` (percentile intervals from ``n_boot`` resamples)."""
-    records = []
-    for ex in examples:
-        x, y = ex.x.astype(np.float64), ex.y.astype(np.float64)
-        start = time.perf_counter()
-        try:
-            if name.startswith("bootstrap-"):
-                result = bootstrap(fn, x, y, n_boot=n_boot, confidence=0.9, seed=ex.index)
-                quantiles = {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
-                estimate = result.estimate
-            else:
-                estimate, quantiles = fn(x, y), {}
-        except (ValueError, np.linalg.LinAlgError):  # a refusal (e.g. a constant column) scores as a failure
-            estimate, quantiles = float("nan"), {}
-        records.append(_record(name, split, ex, estimate, time.perf_counter() - start, quantiles))
-    return records
-
-
-def run_mist(
-    model, split: str, examples: Sequence[Example], batch_size: int = 64, progress: bool = False, name: str = "mist"
-) -> list[Record]:
-    """Records of a MIST model, labelled ``name``, from batched forwards; ``seconds`` is the batch time shared per
-    example."""
-    from tqdm import tqdm
-
-    from .estimation import estimate_mi_batch
-
-    records = []
-    starts = range(0, len(examples), batch_size)
-    for start in tqdm(starts, desc=f"{split} {name}", leave=False, disable=not progress):
-        chunk = examples[start : start + batch_size]
-        began = time.perf_counter()
-        with warnings.catch_warnings():  # scored against the exact MI: warnings meant for users would only be noise
-            warnings.simplefilter("ignore", MisleadingInputWarning)
-            estimates = _estimate_each(estimate_mi_batch, [(e.x, e.y) for e in chunk], model)
-        per = (time.perf_counter() - began) / len(chunk)
-        for ex, est in zip(chunk, estimates, strict=True):
-            if est is None:  # refused (e.g. a constant column in a small sample): a failure, not an estimate
-                records.append(_record(name, split, ex, float("nan"), per, {}))
-                continue
-            q = {round(float(t), 4): float(v) for t, v in zip(est.quantile_levels, est.quantiles, strict=True)}
-            records.append(_record(name, split, ex, est.mi, per, q))
-    return records
-
-
-def _estimate_each(estimate_batch, pairs: list, model) -> list:
-    """The batch's estimates, ``None`` for the pairs the estimator refuses."""
-    return estimate_batch(pairs, model, quantile_levels=INTERVAL_LEVELS, refused="none")
-
-
-def _record(name: str, split: str, ex: Example, estimate: float, seconds: float, quantiles: dict) -> Record:
-    return Record(
-        name, split, ex.index, ex.family, ex.n, ex.x.shape[1], ex.y.shape[1], ex.mi, float(estimate), seconds, quantiles
-    )
 
 
 def n_bins(split: str) -> tuple[tuple[str, int, int], ...]:
@@ -196,7 +92,7 @@ def _coverage_90(records: list[Record]) -> float | None:
 
 
 def _held_out(family: str) -> bool:
-    from .families import get_family
+    from ..families import get_family
 
     try:
         return get_family(family).held_out
@@ -340,58 +236,3 @@ def _groups(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
     for r in records:
         out.setdefault((r.estimator, r.split), []).append(r)
     return out
-
-
-def evaluate_splits(
-    model,
-    baselines: Sequence[str],
-    splits: Sequence[str],
-    max_examples: int | None = None,
-    n_boot: int = 50,
-    progress: bool = True,
-    name: str = "mist",
-) -> list[Record]:
-    """Records of MIST (``model``: a model, a folder, or ``None`` for baselines only; labelled ``name``) and of
-    ``baselines`` (names for :func:`point_estimators`, ``bootstrap-<name>`` for bootstrap intervals) on the named
-    splits, each capped at ``max_examples`` spread evenly over the split."""
-    table = point_estimators([b.removeprefix("bootstrap-") for b in baselines])
-    specs = [get_split(s) for s in splits]
-    if model is not None and not hasattr(model, "config"):
-        from .estimation import load_model
-
-        model = load_model(model)
-    from .builder import split_indices  # builder needs datasets; the rest of this module does not
-
-    records = []
-    for spec in specs:
-        stream = ExampleStream(spec, indices=split_indices(spec, max_examples), rank=0, world_size=1)
-        records += _score(model, baselines, table, spec.name, list(stream.examples()), n_boot, progress, name)
-    return records
-
-
-def evaluate_adaptation(
-    adapted, base, adapter, baselines: Sequence[str], max_examples: int | None = None, progress: bool = True
-) -> list[Record]:
-    """Records of the base and the adapted model and of ``baselines`` on the adapted ``test`` split at the flows'
-    dims (``adapted_test``: samples pushed through ``adapter``), and of the base model on the same samples before
-    the flows (``synthetic_test``)."""
-    table = point_estimators(baselines)
-    spec = adapted_split("test", adapter.dims)
-    stop = spec.size if max_examples is None else min(max_examples, spec.size)
-    originals = list(ExampleStream(spec, 0, stop, rank=0, world_size=1).examples())
-    pushed = [ex for lo in range(0, stop, 64) for ex in adapter.adapt_many(originals[lo : lo + 64])]
-
-    records = run_mist(base, "adapted_test", pushed, progress=progress, name="mist-mi (base)")
-    records += run_mist(adapted, "adapted_test", pushed, progress=progress, name="mist-mi adapted")
-    records += _score(None, baselines, table, "adapted_test", pushed, 0, progress)
-    records += run_mist(base, "synthetic_test", originals, progress=progress, name="mist-mi (base)")
-    return records
-
-
-def _score(model, names, table, split, examples, n_boot, progress, mist_name: str = "mist") -> list[Record]:
-    records = run_mist(model, split, examples, progress=progress, name=mist_name) if model is not None else []
-    for name in names:
-        fn = table[name.removeprefix("bootstrap-")]
-        for ex in tqdm(examples, desc=f"{split} {name}", file=sys.stderr, leave=False, disable=not progress):
-            records += run_baseline(name, fn, split, [ex], n_boot=n_boot)
-    return records

@@ -1,9 +1,9 @@
-"""mist_hf.metrics against hand computations."""
+"""mist_hf.evaluation.metrics against hand computations."""
 
 import numpy as np
 import pytest
 
-from mist_hf.metrics import central_levels, coverage, pinball, point_errors
+from mist_hf.evaluation.metrics import central_levels, coverage, pinball, point_errors
 
 
 def test_pinball_by_hand():
