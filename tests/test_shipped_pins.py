@@ -1,8 +1,8 @@
 """Pins of the shipped mist-mi/: its quantiles on fixed inputs, and its code equal to the package's modeling files.
 
-Any edit to the modeling files (``configuration_mist.py``, ``modeling_mist.py``, ``layers.py``, ``rank_statistics.py``) that
-get fails here. After a deliberate change (a new model is shipped), rewrite the pins with
-``python tests/test_shipped_pins.py`` and say so in the commit.
+Any edit to the modeling files (``configuration_mist.py``, ``modeling_mist.py``, ``layers.py``,
+``rank_statistics.py``) that changes what users of ``mist-mi`` get fails here. After a deliberate change (a new
+model is shipped), rewrite the pins with ``python tests/test_shipped_pins.py`` and say so in the commit.
 """
 
 from __future__ import annotations
