@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import hashlib
 import json
 import math
 import os
@@ -36,6 +35,11 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+from mist_hf.evaluation.metrics import coverage, point_errors
+from mist_hf.evaluation.tables import PAPER_MSE as PAPER_MSE_BY_BIN
+from mist_hf.evaluation.tables import n_bins
+from mist_hf.pairwise_tables import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "measurements"
@@ -50,10 +54,9 @@ SPLITS = (
     "test_imd test_oomd test_ood_hard test_signs test_heavytail test_mixing test_manifold test_nonmonotone "
     "test_highmi test_discrete test_independence"
 ).split()
-PAPER_SPLITS = ("test_imd", "test_oomd", "test_ood_hard")  # n up to 500: the paper's bins
-PAPER_BINS = (("10-100", 0, 100), ("100-300", 101, 300), ("300-500", 301, 10**9))
-WIDE_BINS = (("10-100", 0, 100), ("100-300", 101, 300), ("300-1,000", 301, 1000), ("1,000-5,000", 1001, 10**9))
-PAPER_MSE = {"test_imd": (3.1, 0.31, 0.12), "test_oomd": (9.5, 9.9, 10.0)}  # the MIST paper, MIST-QR (median)
+PAPER_MSE = {
+    split: tuple(mse for (s, _), mse in PAPER_MSE_BY_BIN.items() if s == split) for split in ("test_imd", "test_oomd")
+}  # the MIST paper, MIST-QR (median), by n bin
 BASELINES = ("ksg3", "gaussian-copula")
 ESTIMATORS = {"mist-v2": "v2", "mist-v1": "v1", "ksg3": "ksg3", "gaussian-copula": "gaussian-copula"}
 SPOT_TOLERANCE = 1e-4
@@ -88,11 +91,7 @@ def rel(path: Path) -> str:
 
 
 def weights_sha256(folder: str) -> str:
-    digest = hashlib.sha256()
-    with (ROOT / folder / "model.safetensors").open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(ROOT / folder / "model.safetensors")
 
 
 def _commit() -> str:
@@ -178,20 +177,18 @@ def _read_records(path: Path) -> list[dict]:
 
 
 def _bins(split: str) -> tuple:
-    return PAPER_BINS if split in PAPER_SPLITS else WIDE_BINS
+    return n_bins(split)
 
 
 def _scores(rows: list[dict]) -> dict:
     scored = [r for r in rows if math.isfinite(r["estimate"])]
-    err = [r["estimate"] - r["true_mi"] for r in scored]
     out = {"count": len(rows), "failed": len(rows) - len(scored)}
-    out["mse"] = sum(e * e for e in err) / len(err) if err else None
-    out["mae"] = sum(abs(e) for e in err) / len(err) if err else None
-    out["bias"] = sum(err) / len(err) if err else None
+    errors = point_errors([r["estimate"] for r in scored], [r["true_mi"] for r in scored]) if scored else {}
+    out |= {key: errors.get(key) for key in ("mse", "mae", "bias")}
     held = [r for r in scored if 0.05 in r["quantiles"]]
-    out["coverage_90"] = (
-        sum(r["quantiles"][0.05] <= r["true_mi"] <= r["quantiles"][0.95] for r in held) / len(held) if held else None
-    )
+    truth = [r["true_mi"] for r in held]
+    low, high = ([r["quantiles"][t] for r in held] for t in (0.05, 0.95))
+    out["coverage_90"] = coverage(truth, low, high) if held else None
     return out
 
 

@@ -91,20 +91,19 @@ class Mist:
 
     def answer_batch(self, pairs: Sequence[Pair], seeds: Sequence[int]) -> list[Answer | None]:
         """Answers of the whole batch from padded forward passes; ``None`` for the pairs the model refuses."""
-        from ..estimation import estimate_mi_batch
-
-        with warnings.catch_warnings():  # scored against the exact MI: warnings meant for users would only be noise
-            warnings.simplefilter("ignore", MisleadingInputWarning)
-            estimates = estimate_mi_batch(list(pairs), self.model, quantile_levels=INTERVAL_LEVELS, refused="none")
+        estimates = self._estimates(list(pairs), refused="none")
         return [None if est is None else Answer(est.mi, _quantiles(est)) for est in estimates]
 
     def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
         """The median, asked with the same levels as :meth:`answer_batch`; ``ValueError`` if the model refuses."""
+        return self._estimates([(x, y)], refused="raise")[0].mi
+
+    def _estimates(self, pairs: list[Pair], refused: str) -> list[Any]:
         from ..estimation import estimate_mi_batch
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # scored against the exact MI: warnings meant for users would only be noise
             warnings.simplefilter("ignore", MisleadingInputWarning)
-            return estimate_mi_batch([(x, y)], self.model, quantile_levels=INTERVAL_LEVELS)[0].mi
+            return estimate_mi_batch(pairs, self.model, quantile_levels=INTERVAL_LEVELS, refused=refused)
 
 
 def _quantiles(est: Any) -> dict[float, float]:
