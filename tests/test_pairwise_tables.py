@@ -27,21 +27,6 @@ from mist_hf.pairwise_tables import (
 )
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wide")
-    rng = np.random.default_rng(0)
-    z = rng.normal(size=(120, 1))
-    frame = pd.DataFrame(np.c_[z + 0.5 * rng.normal(size=(120, 3)), rng.normal(size=(120, 2))],
-                         columns=["a", "b", "c", "d", "e"])  # fmt: skip
-    frame.loc[5, "c"] = np.nan
-    frame["flag"] = rng.integers(0, 2, size=120)
-    frame["label"] = rng.choice(["u", "v"], size=120)
-    frame.to_csv(folder / "t.csv", index=False)
-    frame.to_parquet(folder / "t.parquet")
-    return folder, frame
-
-
 def test_plan_all_pairs_and_blocks():
     assert plan_pairs(available=["a", "b", "c"]) == [Pair(("a",), ("b",)), Pair(("a",), ("c",)), Pair(("b",), ("c",))]
     assert len(plan_pairs(["a", "b", "c", "d"], available="abcde")) == 6

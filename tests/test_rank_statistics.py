@@ -57,6 +57,24 @@ def test_column_order_puts_the_dependent_columns_first():
     assert torch.equal(ranks.reordered(order).scores[0, :, 0], ranks.scores[0, :, 2])
 
 
+def test_reordered_ranks_equal_the_ranks_of_the_reordered_columns():
+    """Reordering carries every per-column field (scores, exact scores, folded ranks, masks) the same way: the
+    result equals the ranks computed from scratch on the columns in the new order, padded X column included."""
+    g = torch.Generator().manual_seed(1)
+    v = torch.randn(1, 50, 5, generator=g, dtype=torch.float64)
+    rows = torch.ones(1, 50, dtype=torch.bool)
+    x_mask = torch.tensor([[True, True, False]])
+    y_mask = torch.tensor([[True, True]])
+    ranks = Ranks.from_scores(normal_scores(v, rows), rows, x_mask, y_mask)
+    order = torch.tensor([[2, 0, 1, 4, 3]])
+    moved = ranks.reordered(order)
+    direct = Ranks.from_scores(
+        normal_scores(v[:, :, [2, 0, 1, 4, 3]], rows), rows, x_mask[:, [2, 0, 1]], y_mask[:, [1, 0]]
+    )
+    for field in ("scores", "exact", "folded", "x_mask", "y_mask"):
+        assert torch.equal(getattr(moved, field), getattr(direct, field)), field
+
+
 def test_sort_keys_are_rounded_so_float_noise_cannot_break_a_tie():
     """Keys equal up to 1e-9 tie, so the next key decides (descending); unrounded, the noise would decide."""
     noisy_tie = torch.tensor([[0.5, 0.5 + 1e-9, 0.5 - 1e-9]], dtype=torch.float64)

@@ -188,21 +188,6 @@ def test_files_that_are_not_csv_text_are_named_as_what_they_are(tmp_path):
     np.testing.assert_array_equal(read_columns(tmp_path / "named.parquet", ["a", "b"]), [[1, 2]])
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("wide")
-    rng = np.random.default_rng(0)
-    z = rng.normal(size=(120, 1))
-    frame = pd.DataFrame(np.c_[z + 0.5 * rng.normal(size=(120, 3)), rng.normal(size=(120, 2))],
-                         columns=["a", "b", "c", "d", "e"])  # fmt: skip
-    frame.loc[5, "c"] = np.nan
-    frame["flag"] = rng.integers(0, 2, size=120)
-    frame["label"] = rng.choice(["u", "v"], size=120)
-    frame.to_csv(folder / "t.csv", index=False)
-    frame.to_parquet(folder / "t.parquet")
-    return folder, frame
-
-
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_read_only_the_named_columns(tables, suffix):
     folder, frame = tables
