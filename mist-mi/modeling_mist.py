@@ -15,10 +15,11 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
-from .configuration_mist import MistConfig, head_statistic_count
+from .configuration_mist import ANCHOR_FEATURES, MistConfig, anchor_candidates, anchor_names, head_statistic_count
 from .layers import (
     ISAB,
     PMA,
+    AnchoredQuantileHead,
     MonotoneQuantileHead,
     RowEncoder,
     log_space_to_mi,
@@ -30,6 +31,7 @@ from .layers import (
 )
 from .rank_statistics import (
     Ranks,
+    anchor_estimates,
     canonical_signs,
     canonical_swap,
     column_order,
@@ -104,8 +106,16 @@ class MistModel(MistPreTrainedModel):
         dh = config.hidden_size
         self.row_in = nn.Sequential(nn.Linear(4 * config.max_dim, dh), nn.GELU(), nn.Linear(dh, dh))
         self.row_encoder = RowEncoder(dh, config.num_heads, config.num_inducing, config.num_row_layers)
-        # + log n and the two dims, then one input per statistic (see head_inputs)
-        self.head = MonotoneQuantileHead(dh + 3 + head_statistic_count(config.head_statistics), config.num_basis)
+        # + log n and the two dims, one input per statistic, then three per anchor (see head_inputs)
+        statistics = dh + 3 + head_statistic_count(config.head_statistics)
+        names = anchor_names(config.anchor_ks) if config.anchors else []
+        dim = statistics + ANCHOR_FEATURES * len(names)
+        if config.anchored_head:
+            chosen = [names.index(name) for name in anchor_candidates(config.anchor_ks)]
+            flags = [statistics + 2 * len(names) + i for i in chosen]
+            self.head = AnchoredQuantileHead(dim, config.num_basis, [statistics + i for i in chosen], flags)
+        else:
+            self.head = MonotoneQuantileHead(dim, config.num_basis)
         self.post_init()
 
     def forward(
@@ -145,9 +155,11 @@ class MistModel(MistPreTrainedModel):
         levels = self._levels(quantile_levels, x)
         feats = self.head_inputs(x, y, row_mask, x_mask, y_mask, soft_ranks=soft_ranks)
         log_q = self._log_quantiles(feats, levels)
-        median = self._to_mi(self._log_quantiles(feats, levels.new_tensor([0.5])))[:, 0]
+        log_median = self._log_quantiles(feats, levels.new_tensor([0.5]))
         loss = None if labels is None else self._loss(feats, log_q, labels, levels)
-        return MistOutput(loss=loss, mi=median, quantiles=self._to_mi(log_q), quantile_levels=levels)
+        shown = self._calibrated(feats, log_q, log_median)
+        return MistOutput(loss=loss, mi=self._to_mi(log_median)[:, 0], quantiles=self._to_mi(shown),
+                          quantile_levels=levels)  # fmt: skip
 
     def head_inputs(
         self,
@@ -158,19 +170,23 @@ class MistModel(MistPreTrainedModel):
         y_mask: torch.Tensor | None = None,
         soft_ranks: bool | None = None,
     ) -> torch.Tensor:
-        """The quantile head's input, ``(P, B, hidden_size + 3 + k)``, for the inputs :meth:`forward` takes.
+        """The quantile head's input, ``(P, B, hidden_size + 3 + k + 3 A)``, for the inputs :meth:`forward` takes.
 
         P is the number of passes: 2 with ``symmetrize="average"`` ((X, Y), then (Y, X)), 1 with ``"canonical"``.
         Each pass's vector is the pooled row encoding, then ``log n / log trained_max_n`` and the dims of the side
         read first and second over ``max_dim``, then the k statistics of ``config.head_statistics`` in their fixed
         order: ``log1p`` of the Gaussian-copula MI, ``asinh`` of the KSG MI, ``log1p`` of the quadratic-copula MI,
-        and the Gaussian MIs (plain, then quadratic) null-scaled.
+        and the Gaussian MIs (plain, then quadratic) null-scaled; then, with ``config.anchors``, three inputs per
+        anchor of ``anchor_names(config.anchor_ks)`` (see :meth:`_anchor_features`).
         """
         row_mask, x_mask, y_mask = self._masks(x, y, row_mask, x_mask, y_mask)
         ranks = self._canonical_columns(self._ranks(x, y, row_mask, x_mask, y_mask, soft_ranks))
         pooled, swapped = self._pool_rows(ranks)
         parts = [pooled, self._size_features(ranks, swapped, pooled.dtype)]
-        for s in self._statistics(ranks):  # (B,) float64 each
+        statistics = self._statistics(ranks)  # (B,) float64 each
+        if self.config.anchors:
+            statistics += self._anchor_features(ranks)
+        for s in statistics:
             parts.append(s.to(pooled.dtype).view(1, -1, 1).expand(pooled.shape[0], -1, 1))
         return torch.cat(parts, -1)
 
@@ -297,11 +313,37 @@ class MistModel(MistPreTrainedModel):
                 out.append(null_scaled_mi(quadratic, n, 2 * dx, 2 * dy))
         return out
 
+    def _anchor_features(self, ranks: Ranks) -> list[torch.Tensor]:
+        """The ``(B,)`` float64 anchor inputs: ``log1p`` of each anchor's positive part, then each anchor's
+        ``asinh(100 a) / 5`` (which resolves weak dependence and keeps the sign), then each anchor's 0/1 flag; an
+        anchor that does not apply reads 0 in all three."""
+        values, applies = anchor_estimates(ranks, self.config.anchor_ks, self.config.anchor_max_dims)
+        logs = torch.log1p(values.clamp(min=0))
+        signed = torch.asinh(100 * values) / 5
+        return list(logs.unbind(1)) + list(signed.unbind(1)) + list(applies.to(torch.float64).unbind(1))
+
     def _log_quantiles(self, feats: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
         """Log-space quantiles ``(B, Q)`` at ``taus`` ``(Q,)`` or ``(B, Q)``, averaged over the passes of ``feats``."""
         passes, b = feats.shape[:2]
         taus = taus.repeat(passes, 1) if taus.dim() == 2 else taus
         return self.head(feats.flatten(0, 1), taus).view(passes, b, -1).mean(0)
+
+    def _calibrated(self, feats: torch.Tensor, log_q: torch.Tensor, log_median: torch.Tensor) -> torch.Tensor:
+        """``log_q`` ``(B, Q)`` with each quantile's distance from ``log_median`` ``(B, 1)`` scaled by
+        ``config.interval_scales`` for the sample's n and ``dim_x + dim_y`` (read back, rounded, from the size
+        inputs of ``feats``); unchanged where the config has no scales."""
+        table = self.config.interval_scales
+        if table is None:
+            return log_q
+        size = feats[0, :, self.config.hidden_size : self.config.hidden_size + 3].to(torch.float64)  # (B, 3)
+        n = torch.exp(size[:, 0] * math.log(self.config.trained_max_n)).round()
+        dims = ((size[:, 1] + size[:, 2]) * self.config.max_dim).round()
+        n_edges = torch.tensor(table["n_edges"], dtype=torch.float64, device=n.device)
+        dim_edges = torch.tensor(table["dim_edges"], dtype=torch.float64, device=n.device)
+        i = torch.searchsorted(n_edges, n, right=True)
+        j = torch.searchsorted(dim_edges, dims, right=True)
+        scale = torch.tensor(table["scales"], dtype=log_q.dtype, device=log_q.device)[i, j].unsqueeze(1)
+        return log_median + scale * (log_q - log_median)
 
     def _to_mi(self, log_q: torch.Tensor) -> torch.Tensor:
         """MI in nats from the head's log-space output: ``expm1(max(L, 0))`` with ``zero_point_mass`` (exact zeros),

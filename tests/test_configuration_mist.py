@@ -77,6 +77,19 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(zero_margin="0.25"), r"zero_margin must be a number, got '0.25' \(str\)"),
         (dict(trained_max_n=0), "trained_max_n must be >= 1"),
         (dict(max_n=600, trained_max_n=500), r"max_n \(600\) is above trained_max_n \(500\)"),
+        (dict(anchors="yes"), r"anchors must be true or false, got 'yes' \(str\)"),
+        (dict(anchor_ks=[]), "anchor_ks must be a non-empty list of integers"),
+        (dict(anchor_ks=3), "anchor_ks must be a non-empty list of integers"),
+        (dict(anchor_ks=[3.0]), "anchor_ks must be a non-empty list of integers"),
+        (dict(anchor_ks=[0, 3]), "anchor_ks must hold distinct integers >= 1"),
+        (dict(anchor_ks=[3, 3]), "anchor_ks must hold distinct integers >= 1"),
+        (dict(anchor_max_dims=1), "anchor_max_dims must be >= 2"),
+        (dict(anchored_head=True), "anchored_head mixes the anchors: it needs anchors=True"),
+        (dict(interval_scales={"n_edges": [100]}), "interval_scales must be a dict with n_edges, dim_edges and"),
+        (dict(interval_scales={"n_edges": [100, 50], "dim_edges": [], "scales": [[1.0]] * 3}), "must be increasing"),
+        (dict(interval_scales={"n_edges": ["100"], "dim_edges": [], "scales": [[1.0]] * 2}), "a list of numbers"),
+        (dict(interval_scales={"n_edges": [100], "dim_edges": [4], "scales": [[1.0]] * 2}), "2 rows of 2 numbers"),
+        (dict(interval_scales={"n_edges": [100], "dim_edges": [], "scales": [[1.0], [0.0]]}), "positive finite"),
     ],
 )
 def test_invalid_configs_raise(kwargs, match):
@@ -146,3 +159,24 @@ def test_trained_max_n_is_saved_and_old_files_get_max_n(tmp_path):
     assert MistConfig.from_pretrained(tmp_path).trained_max_n == 800
     small = MistConfig(max_n=300, trained_max_n=800)
     assert (small.max_n, small.trained_max_n) == (300, 800)
+
+
+def test_anchor_fields_default_off_round_trip_and_sort_the_ks(tmp_path):
+    """A config without the v3 fields (v1, v2) reads no anchors and has no interval scales; the fields survive a
+    save and load, and the ks are kept sorted (the head's input order follows them)."""
+    config = MistConfig()
+    assert (config.anchors, config.anchored_head, config.interval_scales, config.anchor_ks) == (
+        False,
+        False,
+        None,
+        [3, 10],
+    )
+    table = {"n_edges": [100, 1000], "dim_edges": [3], "scales": [[1.0, 1.5], [0.8, 1.0], [1.2, 0.9]]}
+    MistConfig(anchors=True, anchored_head=True, anchor_ks=[10, 2], interval_scales=table).save_pretrained(tmp_path)
+    loaded = MistConfig.from_pretrained(tmp_path)
+    assert (loaded.anchors, loaded.anchored_head, loaded.anchor_ks, loaded.interval_scales) == (
+        True,
+        True,
+        [2, 10],
+        table,
+    )

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mist_hf"
 FLOORS: dict[str, int] = {
     # 0: the model (import-closed: saved folders load as remote code), the samplers, and leaf utilities
     "configuration_mist": 0, "layers": 0, "rank_statistics": 0, "modeling_mist": 0, "samplers": 0, "preprocessing": 0,
-    "table_files": 0,
+    "table_files": 0, "anchors": 0,
     # 1: the prior (the meta-distribution over joint distributions)
     "families": 1, "prior": 1,
     # 2: streams of examples; flows and modality adaptation of examples
@@ -27,7 +27,7 @@ FLOORS: dict[str, int] = {
     # 6: presentation and entry points
     "cli": 6, "__init__": 6, "__main__": 6, "registration": 6,
 }  # fmt: skip
-MODEL_FILES = {"configuration_mist", "modeling_mist", "layers", "rank_statistics"}
+MODEL_FILES = {"configuration_mist", "modeling_mist", "layers", "rank_statistics", "anchors"}
 
 
 def unit(path: Path) -> str:

@@ -189,7 +189,7 @@ def test_forward_rejects_what_it_would_get_wrong():
 
 def test_save_pretrained_writes_code_and_round_trips_bit_identically(tiny_model, tiny_model_dir):
     files = sorted(os.listdir(tiny_model_dir))
-    code = {"configuration_mist.py", "modeling_mist.py", "layers.py", "rank_statistics.py"}
+    code = {"configuration_mist.py", "modeling_mist.py", "layers.py", "rank_statistics.py", "anchors.py"}
     assert {"config.json", "model.safetensors", *code} <= set(files)
     config = json.loads((tiny_model_dir / "config.json").read_text())
     assert config["auto_map"] == {"AutoConfig": "configuration_mist.MistConfig", "AutoModel": "modeling_mist.MistModel"}
@@ -417,3 +417,116 @@ def test_feature_option_keeps_the_model_invariant_and_warm_starts(tiny_model_dir
 def test_knn_rows_below_8_is_refused():
     with pytest.raises(ValueError, match="knn_rows"):
         MistConfig(knn_rows=4)
+
+
+V3 = dict(**V2, anchors=True, anchor_ks=[3, 5], symmetrize="canonical")
+
+
+def _tied_sample(n=60, seed=3):
+    """``(1, n, 2)`` and ``(1, n, 2)``: a 4-category column and a continuous one on each side, dependent."""
+    g = torch.Generator().manual_seed(seed)
+    c = torch.randint(0, 4, (1, n, 1), generator=g).float()
+    u = torch.randn(1, n, 1, generator=g)
+    x = torch.cat([c, u], -1)
+    y = torch.cat(
+        [(c + torch.randint(0, 2, (1, n, 1), generator=g)) % 4, u + 0.3 * torch.randn(1, n, 1, generator=g)], -1
+    )
+    return x, y
+
+
+@pytest.mark.parametrize("anchored_head", [False, True])
+def test_anchors_keep_every_symmetry_with_ties(anchored_head):
+    """With the anchors (KSG on nested subsamples, plug-in, Gaussian copula), the model is still invariant to row
+    order, column order, increasing and decreasing maps and swapping X and Y, also with tied (discrete) columns,
+    where the nested subsamples must take their rows by group and hash rather than by position."""
+    model = make(**V3, anchored_head=anchored_head)
+    x, y = _tied_sample()
+    base = model(x, y).quantiles
+    perm = torch.randperm(60, generator=torch.Generator().manual_seed(2))
+    variants = [
+        (x[:, perm], y[:, perm]),
+        (x[:, :, [1, 0]], y[:, :, [1, 0]]),
+        (-x, torch.exp(y)),
+        (y, x),
+        (3 * x + 1, -(y**3)),
+    ]
+    for a, b in variants:
+        torch.testing.assert_close(model(a, b).quantiles, base, rtol=1e-6, atol=1e-5)
+
+
+def _gate_on(model, name: str, ks: list[int]) -> None:
+    """Sets the anchored head's last layer so that its median is exactly the candidate ``name`` (when it applies)."""
+    from mist_hf.configuration_mist import anchor_candidates
+
+    last = model.head.net[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        gate = 2 + model.config.num_basis  # the free value's gate logit, then one per candidate
+        last.bias[gate] = -30.0  # the free value
+        last.bias[gate + 1 + anchor_candidates(ks).index(name)] = 30.0
+
+
+def test_anchored_head_can_return_an_anchor_exactly():
+    """With the gate on one candidate, the median is that anchor: the mixed KSG (k = 3) of the normal scores
+    computed independently here (scipy ranks, ``mist_hf.anchors.mixed_ksg_mi``), within float32 rounding."""
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    from mist_hf.anchors import mixed_ksg_mi
+
+    model = make(**V3, anchored_head=True)
+    _gate_on(model, "ksg3", [3, 5])
+    x, y = sample(b=1, n=200, dx=2, dy=1)
+    v = torch.cat([x, y], -1)[0].double().numpy()
+    z = ndtri((rankdata(v, axis=0) - 0.5) / len(v))
+    expected = mixed_ksg_mi(z[:, :2], z[:, 2:], [3])[0]
+    with torch.no_grad():
+        assert float(model(x, y).mi[0]) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_anchored_head_never_mixes_an_anchor_that_does_not_apply():
+    """Above ``anchor_max_dims`` the KSG anchors do not apply: a gate set on them falls on what applies (here the
+    Gaussian-copula anchor, whose gate logit beats the free value's), never on their zeroed input."""
+    from mist_hf.configuration_mist import anchor_names
+
+    model = make(**V3, anchored_head=True, anchor_max_dims=4)
+    _gate_on(model, "ksg3", [3, 5])
+    names = anchor_names([3, 5])
+    with torch.no_grad():
+        for dx, ksg_applies in ((3, False), (2, True)):  # 3 + 2 columns > 4; 2 + 2 <= 4
+            x, y = sample(b=1, n=100, dx=dx, dy=2)
+            feats = model.head_inputs(x, y)[0, 0]
+            first = feats.shape[-1] - 3 * len(names)  # the anchor inputs: log1p block, asinh block, flags
+            anchor = {name: float(torch.expm1(feats[first + i])) for i, name in enumerate(names)}
+            assert bool(feats[first + 2 * len(names) + names.index("ksg3")] > 0.5) == ksg_applies
+            expected = anchor["ksg3"] if ksg_applies else anchor["gaussian_copula"]
+            assert float(model(x, y).mi[0]) == pytest.approx(expected, rel=1e-4, abs=1e-6)
+
+
+def test_interval_scales_scale_the_distances_from_the_median_by_bin():
+    """``interval_scales`` multiplies each quantile's log-space distance from the median by its (n, dims) bin's
+    scale: n = 40 with 3 + 2 columns falls in the second n bin and the second dims bin; the median stays."""
+    x, y = sample(n=40, dx=3, dy=2)
+    plain = make(**V2, symmetrize="canonical")
+    table = {"n_edges": [20, 100], "dim_edges": [4], "scales": [[9.0, 9.0], [9.0, 2.0], [9.0, 9.0]]}
+    scaled = make(**V2, symmetrize="canonical", interval_scales=table)
+    levels = [0.05, 0.5, 0.95]
+    a, b = plain(x, y, quantile_levels=levels), scaled(x, y, quantile_levels=levels)
+    torch.testing.assert_close(b.mi, a.mi)
+    log_a, log_b = torch.log1p(a.quantiles), torch.log1p(b.quantiles)
+    positive = a.quantiles[:, 0] > 0  # where the lower end is not clipped at the zero point mass
+    torch.testing.assert_close((log_b - log_b[:, 1:2])[positive], 2 * (log_a - log_a[:, 1:2])[positive])
+    torch.testing.assert_close(log_b[:, 2] - log_b[:, 1], 2 * (log_a[:, 2] - log_a[:, 1]))
+
+
+def test_anchored_model_round_trips_through_save_and_load(tmp_path):
+    """An anchored model with interval scales loads back (``from_pretrained`` builds it on the meta device first)
+    and gives the same quantiles, to float32 rounding (1e-6 relative)."""
+    table = {"n_edges": [100], "dim_edges": [4], "scales": [[1.5, 0.7], [1.2, 1.1]]}
+    model = make(**V3, anchored_head=True, interval_scales=table)
+    x, y = _tied_sample()
+    model.save_pretrained(tmp_path)
+    loaded = MistModel.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, y).quantiles, model(x, y).quantiles, rtol=1e-6, atol=1e-7)

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "mist-mi"
 PINS = Path(__file__).resolve().parent / "data" / "mist_mi_pins.json"
-MODELING_FILES = ("configuration_mist.py", "modeling_mist.py", "layers.py", "rank_statistics.py")
+MODELING_FILES = ("configuration_mist.py", "modeling_mist.py", "layers.py", "rank_statistics.py", "anchors.py")
 LEVELS = [0.25, 0.75]  # besides the 90% interval ends and the median, which estimate_mi always returns
 # (n, dim_x, dim_y): the smallest n, odd shapes, the largest dims, and n above max_n (subsample-and-aggregate).
 CASES = [(10, 1, 1), (137, 3, 2), (500, 32, 32), (1200, 4, 4)]

@@ -6,6 +6,8 @@ This file imports only transformers and the standard library, so a saved model f
 
 from __future__ import annotations
 
+import itertools
+
 from transformers import PreTrainedConfig
 
 # Set encoders measured against "rows" in docs/architecture.md and removed from the code afterwards; the last
@@ -89,6 +91,25 @@ class MistConfig(PreTrainedConfig):
         knn_rows (`int`, defaults to 256): rows the `"knn"` statistic reads; a larger sample gives up a subset chosen
             by a hash of the rows' ranks, so that the choice does not depend on row or column order, column signs,
             increasing maps or which side is X.
+        anchors (`bool`, defaults to `False`): the head also reads consistent classical estimates of the MI, computed
+            in float64 on every row of the sample and on two nested subsamples of a half and a quarter of its rows
+            (``rank_statistics.anchor_estimates``): the mixed discrete-continuous KSG at each k of ``anchor_ks`` when
+            ``dim_x + dim_y <= anchor_max_dims``, the Gaussian-copula MI, and the plug-in MI with the Miller-Madow
+            correction when every column is discrete. Each enters as ``log1p`` of its positive part, a signed
+            ``asinh`` that resolves weak dependence, and a flag that says whether it applies. v1 and v2 read none.
+        anchor_ks (`list[int]`, defaults to ``[3, 10]``): the neighbour counts of the KSG anchors.
+        anchor_max_dims (`int`, defaults to 8): the largest ``dim_x + dim_y`` for which the KSG anchors are
+            computed (k-d trees are cheap in few dimensions; above it the flag says "not computed").
+        anchored_head (`bool`, defaults to `False`): the median in log space is a learned mixture of candidate
+            values (the anchors that apply at the full sample, the KSG anchors extrapolated from the half sample,
+            and one free value), plus a learned residual, so that where a classical estimate is right the model can
+            return it exactly (:class:`~mist_hf.layers.AnchoredQuantileHead`). Needs ``anchors``.
+        interval_scales (`dict`, defaults to `None`): calibration of the intervals by sample size and dims, fit on
+            validation data after training (``mist_hf.training.calibration``): ``{"n_edges": [...], "dim_edges":
+            [...], "scales": [[...], ...]}``. A sample with n rows and ``dim_x + dim_y`` columns falls in bin
+            ``(i, j)``, i the number of ``n_edges`` at or below n and j the number of ``dim_edges`` at or below the
+            dims, and every quantile's log-space distance from the median is multiplied by ``scales[i][j]`` (> 0): the
+            median stays, the interval widens or narrows to its measured coverage. ``None``: as the head gives them.
         discrete_prior (`bool`, defaults to `False`): the training prior held discrete and mixed columns (categorical
             codes, counts, rare flags, rounded values), as v2's does; the estimation API then does not warn that
             discrete columns are outside the prior. v1 models have it off.
@@ -118,6 +139,11 @@ class MistConfig(PreTrainedConfig):
     zero_margin: float = 0.25
     head_statistics: list[str] | None = None
     knn_rows: int = 256
+    anchors: bool = False
+    anchor_ks: list[int] | None = None
+    anchor_max_dims: int = 8
+    anchored_head: bool = False
+    interval_scales: dict | None = None
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
     hidden_size: int = 64
@@ -165,6 +191,7 @@ class MistConfig(PreTrainedConfig):
         if not self.zero_margin > 0:
             raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
         self._check_head_statistics()
+        self._check_anchors()
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
         if self.max_n > self.trained_max_n:
@@ -201,6 +228,21 @@ class MistConfig(PreTrainedConfig):
             raise ValueError("'null_scaled' rescales the Gaussian MI statistics; it needs 'gaussian_copula' too")
         self.head_statistics = [name for name in HEAD_STATISTICS if name in names]
 
+    def _check_anchors(self) -> None:
+        """``anchor_ks`` as a sorted list of distinct integers >= 1; ``anchored_head`` needs ``anchors``."""
+        ks = [3, 10] if self.anchor_ks is None else self.anchor_ks
+        if isinstance(ks, (str, int)) or not ks or not all(isinstance(k, int) and not isinstance(k, bool) for k in ks):
+            raise ValueError(f"anchor_ks must be a non-empty list of integers, got {ks!r}")
+        if min(ks) < 1 or len(set(ks)) < len(ks):
+            raise ValueError(f"anchor_ks must hold distinct integers >= 1, got {ks}")
+        self.anchor_ks = sorted(ks)
+        if self.anchor_max_dims < 2:
+            raise ValueError(f"anchor_max_dims must be >= 2 (one column a side), got {self.anchor_max_dims}")
+        if self.anchored_head and not self.anchors:
+            raise ValueError("anchored_head mixes the anchors: it needs anchors=True")
+        if self.interval_scales is not None:
+            check_interval_scales(self.interval_scales)
+
     def _check_types(self) -> None:
         """Every numeric and boolean field has its type (``"500"`` is not an int, ``1`` is not a bool), so that a
         hand-edited config.json fails here with the field's name rather than somewhere in the model."""
@@ -219,6 +261,52 @@ class MistConfig(PreTrainedConfig):
                 raise ValueError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
 
 
+def check_interval_scales(table: dict) -> None:
+    """Raises ``ValueError`` unless ``table`` is a valid ``interval_scales`` (see :class:`MistConfig`): increasing
+    numeric ``n_edges`` and ``dim_edges``, and ``scales`` with one more row than ``n_edges`` and one more column than
+    ``dim_edges``, every entry positive and finite."""
+    if not isinstance(table, dict) or set(table) != {"n_edges", "dim_edges", "scales"}:
+        raise ValueError(f"interval_scales must be a dict with n_edges, dim_edges and scales, got {table!r}")
+    for key in ("n_edges", "dim_edges"):
+        edges = table[key]
+        if not isinstance(edges, list) or not all(
+            isinstance(e, (int, float)) and not isinstance(e, bool) for e in edges
+        ):
+            raise ValueError(f"interval_scales[{key!r}] must be a list of numbers, got {edges!r}")
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError(f"interval_scales[{key!r}] must be increasing, got {edges}")
+    rows, cols = len(table["n_edges"]) + 1, len(table["dim_edges"]) + 1
+    scales = table["scales"]
+    if (
+        not isinstance(scales, list)
+        or len(scales) != rows
+        or any(not isinstance(r, list) or len(r) != cols for r in scales)
+    ):
+        raise ValueError(f"interval_scales['scales'] must be {rows} rows of {cols} numbers (one more than the edges)")
+    flat = [v for row in scales for v in row]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf") for v in flat):
+        raise ValueError(f"interval_scales['scales'] must hold positive finite numbers, got {scales}")
+
+
+def anchor_names(anchor_ks: list[int]) -> list[str]:
+    """The anchors of ``rank_statistics.anchor_estimates`` in the head's order: for the whole sample, then the
+    nested half and quarter, the KSG anchor at each k, the Gaussian-copula MI and the plug-in MI; then each KSG anchor
+    extrapolated from the half sample to the whole (twice the whole's minus the half's)."""
+    names = []
+    for part in ("", "_half", "_quarter"):
+        names += [f"ksg{k}{part}" for k in anchor_ks] + [f"gaussian_copula{part}", f"plugin{part}"]
+    return names + [f"ksg{k}_extrapolated" for k in anchor_ks]
+
+
+def anchor_candidates(anchor_ks: list[int]) -> list[str]:
+    """The anchors an anchored head mixes: those of the whole sample and the extrapolated KSG anchors."""
+    return [f"ksg{k}" for k in anchor_ks] + ["gaussian_copula", "plugin"] + [f"ksg{k}_extrapolated" for k in anchor_ks]
+
+
+ANCHOR_FEATURES = 3
+"""Head inputs per anchor: ``log1p`` of its positive part, the signed ``asinh(100 a) / 5``, and the 0/1 flag."""
+
+
 def head_statistic_count(head_statistics: list[str]) -> int:
     """How many inputs the head reads for ``head_statistics``: one per statistic, and ``"null_scaled"`` one per
     Gaussian MI it rescales (plain, and quadratic when listed)."""
@@ -227,4 +315,12 @@ def head_statistic_count(head_statistics: list[str]) -> int:
     return gaussian + ("knn" in names) + ("null_scaled" in names) * gaussian
 
 
-__all__ = ["HEAD_STATISTICS", "MistConfig", "head_statistic_count"]
+__all__ = [
+    "ANCHOR_FEATURES",
+    "HEAD_STATISTICS",
+    "MistConfig",
+    "anchor_candidates",
+    "anchor_names",
+    "check_interval_scales",
+    "head_statistic_count",
+]

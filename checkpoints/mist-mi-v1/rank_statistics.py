@@ -6,7 +6,8 @@ column order, so every statistic reads the same ranks. Discrete choices (a sign,
 decided in float64 on statistics rounded to a fixed grid (:func:`rounded`), so that summation order and the last
 bit of a float32 score cannot flip them; that is what keeps the model's symmetries exact.
 
-Imports only torch, so ``modeling_mist.py`` stays loadable as remote code. Shapes: B samples, n rows, C = dx + dy
+Imports only torch and its sibling ``anchors`` (numpy and scipy), so ``modeling_mist.py`` stays loadable as remote
+code. Shapes: B samples, n rows, C = dx + dy
 columns (X's, then Y's), padded rows and columns masked by ``row_mask`` ``(B, n)``, ``x_mask`` ``(B, dx)`` and
 ``y_mask`` ``(B, dy)``.
 """
@@ -16,7 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
+
+from .anchors import mixed_ksg_mi, plugin_is_valid, plugin_mi
 
 KNN_K = 3
 """Neighbours of the nearest-neighbour statistic (KSG's k)."""
@@ -313,6 +317,72 @@ def knn_mi(ranks: Ranks, rows: int = 256) -> torch.Tensor:
     return psi(torch.tensor(float(KNN_K), dtype=torch.float64, device=zd.device)) + psi(m) - terms
 
 
+def anchor_estimates(ranks: Ranks, ks: list[int], max_dims: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B, A)`` float64 consistent classical MI estimates in nats, and ``(B, A)`` bool, which of them apply; the A
+    anchors are ``configuration_mist.anchor_names(ks)``, in that order.
+
+    On the whole sample and on its nested first half and first quarter in :func:`nested_order`: the mixed
+    discrete-continuous KSG of the exact scores at each k of ``ks`` (when ``dim_x + dim_y <= max_dims`` and the rows
+    outnumber the largest k), the Gaussian-copula MI, and the plug-in MI with the Miller-Madow correction (when the
+    columns are discrete, by ``anchors.plugin_is_valid``). Then each KSG anchor extrapolated to the whole sample
+    from the half, ``2 I_n - I_{n/2}``, which removes a bias falling like 1/n. The KSG and plug-in anchors run in
+    numpy on the CPU, one sample at a time, and carry no gradient.
+    """
+    b, n, _ = ranks.exact.shape
+    dx, ka = ranks.dx, len(ks)
+    per_part = ka + 2
+    values = torch.zeros(b, 3 * per_part + ka, dtype=torch.float64)
+    applies = torch.zeros(b, 3 * per_part + ka, dtype=torch.bool)
+    exact = ranks.exact.detach().cpu().numpy()
+    hashes = row_hash(ranks).cpu().numpy()
+    real_rows = ranks.row_mask.cpu().numpy()
+    x_mask, y_mask = ranks.x_mask.cpu().numpy(), ranks.y_mask.cpu().numpy()
+    subsets = np.zeros((3, b, n), dtype=bool)  # the rows of each part, for the Gaussian-copula anchors
+    for i in range(b):
+        real = np.flatnonzero(real_rows[i])
+        xi = exact[i][real][:, :dx][:, x_mask[i]]
+        yi = exact[i][real][:, dx:][:, y_mask[i]]
+        order = nested_order(np.concatenate([xi, yi], 1), hashes[i][real])
+        for part in range(3):
+            chosen = order[: (len(order) + 2**part - 1) // 2**part]  # ceil(n / 2^part) rows
+            subsets[part, i, real[chosen]] = True
+            xs, ys = xi[chosen], yi[chosen]
+            if xs.shape[1] + ys.shape[1] <= max_dims and len(chosen) > max(ks):
+                values[i, part * per_part : part * per_part + ka] = torch.from_numpy(mixed_ksg_mi(xs, ys, ks))
+                applies[i, part * per_part : part * per_part + ka] = True
+            if plugin_is_valid(xs, ys):
+                values[i, part * per_part + ka + 1] = plugin_mi(xs, ys)
+                applies[i, part * per_part + ka + 1] = True
+    for part in range(3):
+        subset = torch.from_numpy(subsets[part]).to(ranks.row_mask.device)
+        values[:, part * per_part + ka] = _gaussian_mi(ranks.scores, subset, ranks.x_mask, ranks.y_mask).detach().cpu()
+        applies[:, part * per_part + ka] = True
+    whole, half = values[:, :ka], values[:, per_part : per_part + ka]
+    values[:, 3 * per_part :] = 2 * whole - half
+    applies[:, 3 * per_part :] = applies[:, :ka] & applies[:, per_part : per_part + ka]
+    return values.masked_fill(~applies, 0.0).to(ranks.exact.device), applies.to(ranks.exact.device)
+
+
+def nested_order(rows: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """``(n,)`` an order of the ``rows`` ``(n, c)`` whose every prefix is a near-proportional subsample.
+
+    Identical rows form a group; the j-th of a group of c (j = 0, 1, ...) sits at position ``(j + 1/2) / c``, and
+    rows are taken by position, then by ``hashes`` (:func:`row_hash`). So the first half of the order holds half of
+    every group (a category of a discrete column keeps its share, which an order by the hash alone, the same for
+    every tied row, would not), and where rows are distinct it is the pseudo-random hash order. Identical rows cannot
+    be told apart, so which of them is taken does not matter: the subsample, as a multiset of rows, depends only on
+    the rows and their hashes, and so keeps every symmetry of the hash.
+    """
+    _, group, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    group = group.reshape(-1)
+    within = np.empty(len(group), dtype=np.int64)  # j: the row's place among the identical rows before it
+    by_group = np.argsort(group, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    within[by_group] = np.arange(len(group)) - np.repeat(starts, counts)
+    position = (within + 0.5) / counts[group]
+    return np.lexsort((hashes, position))
+
+
 def row_hash(ranks: Ranks) -> torch.Tensor:
     """``(B, n)`` int64 pseudo-random key of each row, from the folded ranks of its values in every real column.
 
@@ -334,12 +404,14 @@ def row_hash(ranks: Ranks) -> torch.Tensor:
 __all__ = [
     "KNN_K",
     "Ranks",
+    "anchor_estimates",
     "canonical_signs",
     "canonical_swap",
     "column_order",
     "gaussian_copula_mi",
     "knn_mi",
     "lexicographic_order",
+    "nested_order",
     "null_scaled_mi",
     "quadratic_copula_mi",
     "row_hash",

@@ -149,12 +149,54 @@ class MonotoneQuantileHead(nn.Module):
     def forward(self, h: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
         """h ``(B, D)``, taus ``(Q,)`` or ``(B, Q)`` in (0, 1) -> log-space quantiles ``L`` of shape ``(B, Q)``."""
         p = self.net(h)
-        m, a, w = p[:, :1], p[:, 1:2], p[:, 2:]
-        logit = torch.logit(taus.to(h.dtype)).expand(h.shape[0], -1)  # (B, Q)
-        centres = torch.linspace(-4.0, 4.0, self.num_basis, dtype=h.dtype, device=h.device)
-        width = 8.0 / max(self.num_basis - 1, 1)
-        steps = torch.sigmoid((logit.unsqueeze(-1) - centres) / width) - torch.sigmoid(-centres / width)
-        return m + F.softplus(a) * 0.25 * logit + (F.softplus(w).unsqueeze(1) * steps).sum(-1)
+        return _quantile_function(p[:, :1], p[:, 1:2], p[:, 2:], taus)
+
+
+class AnchoredQuantileHead(nn.Module):
+    """A monotone quantile function whose median is a learned mixture of candidate log-space values.
+
+    ``candidates`` and ``flags`` are column indices of the feature vector: the ``log1p`` values of the consistent
+    classical estimates (``anchors``) and their 0/1 flags. The median in log1p space is
+    ``m = sum_j softmax(g)_j c_j + r``: the weights ``g`` over the candidates that apply (flag 1) and one free value
+    ``c_0``, and the residual ``r``, all read from the features by an MLP; so where a classical estimate is right
+    the head can return it exactly, and where none is, the free value carries the answer. The spread around ``m``
+    is that of :class:`MonotoneQuantileHead`.
+    """
+
+    def __init__(self, dim: int, num_basis: int, candidates: list[int], flags: list[int]) -> None:
+        super().__init__()
+        if len(candidates) != len(flags) or not candidates:
+            raise ValueError("an anchored head needs one flag per candidate, and at least one candidate")
+        self.num_basis = num_basis
+        self.net = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 2 + num_basis + len(candidates) + 2))
+        # Plain lists, not buffers: a non-persistent buffer is left uninitialised when transformers builds the model
+        # on the meta device and then loads the saved weights.
+        self.candidates, self.flags = list(candidates), list(flags)
+
+    def forward(self, h: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+        """h ``(B, D)``, taus ``(Q,)`` or ``(B, Q)`` in (0, 1) -> log-space quantiles ``L`` of shape ``(B, Q)``."""
+        p = self.net(h)
+        c = len(self.candidates)
+        a, w = p[:, :1], p[:, 2 : 2 + self.num_basis]
+        gate = p[:, 2 + self.num_basis : 3 + self.num_basis + c]  # (B, 1 + C): the free value, then the candidates
+        free, residual = p[:, 1:2], p[:, -1:]
+        applies = torch.cat([torch.ones_like(free, dtype=torch.bool), h[:, self.flags] > 0.5], 1)
+        weights = torch.softmax(gate.masked_fill(~applies, float("-inf")), 1)
+        values = torch.cat([free, h[:, self.candidates].masked_fill(~applies[:, 1:], 0.0)], 1)
+        m = (weights * values).sum(1, keepdim=True) + residual
+        return _quantile_function(m, a, w, taus)
+
+
+def _quantile_function(m: torch.Tensor, a: torch.Tensor, w: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
+    """``(B, Q)``: ``m + softplus(a) * 0.25 logit(tau) + sum_k softplus(w_k) (s_k(tau) - s_k(1/2))`` with sigmoid
+    steps ``s_k`` at fixed centres in logit space; ``m``, ``a`` ``(B, 1)``, ``w`` ``(B, K)``. Non-decreasing in tau,
+    equal to ``m`` at tau = 1/2."""
+    num_basis = w.shape[1]
+    logit = torch.logit(taus.to(m.dtype)).expand(m.shape[0], -1)  # (B, Q)
+    centres = torch.linspace(-4.0, 4.0, num_basis, dtype=m.dtype, device=m.device)
+    width = 8.0 / max(num_basis - 1, 1)
+    steps = torch.sigmoid((logit.unsqueeze(-1) - centres) / width) - torch.sigmoid(-centres / width)
+    return m + F.softplus(a) * 0.25 * logit + (F.softplus(w).unsqueeze(1) * steps).sum(-1)
 
 
 def log_space_to_mi(log_q: torch.Tensor, zero_point_mass: bool = False) -> torch.Tensor:

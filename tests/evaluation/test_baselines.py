@@ -1,9 +1,11 @@
-"""mist_hf.evaluation.baselines: KSG against a brute-force implementation and against exact Gaussian MI."""
+"""mist_hf.evaluation.baselines: KSG against a brute-force implementation and against exact Gaussian MI; the mixed KSG,
+plug-in and scikit-learn estimators against independent computations, and their refusals."""
 
 import numpy as np
 import pytest
 from scipy.special import digamma
 
+from mist_hf.anchors import mixed_ksg_mi, plugin_mi
 from mist_hf.evaluation import baselines
 from mist_hf.evaluation.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
 from mist_hf.samplers import GaussianSampler, LatentStructure
@@ -137,3 +139,88 @@ def test_ksg_brute_force_counts_equal_the_tree_counts(case, monkeypatch):
     tree = ksg_mi(x, y, k=3)
     monkeypatch.setattr(baselines, "BRUTE_FORCE_DIM", 0)
     assert ksg_mi(x, y, k=3) == tree
+
+
+# ---- the classical estimators that refuse what they do not apply to ----
+
+
+def test_mixed_ksg_is_ksg_on_continuous_data_and_counts_ties_on_discrete_data():
+    """Both standardise the columns; without ties the mixed estimator's terms are KSG 1's (only the summation order
+    differs: 1e-12). On a copy of a 5-valued column it is Grassberger's entropy estimate, near ln 5 (0.02: the
+    empirical entropy of 2000 uniform draws is ln 5 - chi2_4 / 4000 +- 0.002)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = x[:, :1] + rng.normal(size=(400, 1))
+    assert baselines.mixed_ksg(x, y, k=3) == pytest.approx(ksg_mi(x, y, k=3), abs=1e-12)
+    xs, ys = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    assert baselines.mixed_ksg(x, y, k=5) == mixed_ksg_mi(xs, ys, ks=(5,))[0]
+    v = rng.integers(0, 5, size=2000).astype(float)
+    assert baselines.mixed_ksg(v, v) == pytest.approx(np.log(5), abs=0.02)
+
+
+def test_plugin_mm_answers_valid_discrete_samples_and_refuses_the_rest():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, size=(300, 1)).astype(float)
+    y = (x + rng.integers(0, 2, size=(300, 1))) % 3
+    assert baselines.plugin_mm(x, y) == plugin_mi(x, y, correction="miller-madow")
+    with pytest.raises(ValueError, match="the plug-in needs discrete columns"):
+        baselines.plugin_mm(x, rng.normal(size=300))  # a continuous column
+    with pytest.raises(ValueError, match="at least 5 rows per observed joint cell"):
+        baselines.plugin_mm(rng.integers(0, 8, size=(100, 1)), rng.integers(0, 8, size=(100, 1)))  # ~64 cells > 20
+
+
+def ross_mi(d, c, k=3):
+    """Ross (2014) MI of a discrete d and a continuous c, written directly (scikit-learn's variant: points alone in
+    their class are dropped, k shrinks to the class size - 1, and m counts every point strictly closer than the k-th
+    neighbour in the class, itself included)."""
+    keep = np.array([np.sum(d == v) > 1 for v in d])
+    d, c = d[keep], c[keep]
+    n = len(d)
+    terms = []
+    for i in range(n):
+        same = np.abs(c[d == d[i]] - c[i])
+        k_i = min(k, len(same) - 1)
+        radius = np.sort(same)[k_i]  # index 0 is the point itself
+        m = np.sum(np.abs(c - c[i]) < radius)
+        terms.append(digamma(k_i) - digamma(len(same)) - digamma(m))
+    return max(0.0, digamma(n) + np.mean(terms))
+
+
+@pytest.fixture(scope="module")
+def mixed_sample():
+    rng = np.random.default_rng(5)
+    d = rng.integers(0, 4, size=600).astype(float)
+    return d, d + 2 * rng.random(600)  # Y | X uniform on [X, X + 2]: I = ln 4 - 3/4 ln 2 = 0.866
+
+
+def test_sklearn_estimates_match_independent_computations(mixed_sample):
+    """Each of scikit-learn's cases against a direct computation. Tolerance 1e-9: scikit-learn adds noise of
+    relative size 1e-10 to continuous variables, which moves no neighbour count on these samples, so only rounding
+    differs; the plug-in case has no noise (1e-12)."""
+    pytest.importorskip("sklearn")
+    d, c = mixed_sample
+    rng = np.random.default_rng(1)
+    e = (d + rng.integers(0, 2, size=600)) % 4  # discrete, dependent on d
+    assert baselines.sklearn_mi(d, e, "classif") == pytest.approx(plugin_mi(d, e, correction="none"), abs=1e-12)
+    assert baselines.sklearn_mi(d, c, "regression") == pytest.approx(ross_mi(d, c), abs=1e-9)  # discrete x
+    assert baselines.sklearn_mi(c, d, "classif") == pytest.approx(ross_mi(d, c), abs=1e-9)  # continuous x
+    x = rng.normal(size=500)
+    y = x + rng.normal(size=500)
+    assert baselines.sklearn_mi(x, y, "regression") == pytest.approx(ksg_mi(x, y, k=3), abs=1e-9)
+    assert ross_mi(d, c) == pytest.approx(np.log(4) - 0.75 * np.log(2), abs=0.05)  # and the oracle is sensible
+
+
+def test_sklearn_estimators_refuse_what_they_do_not_apply_to(mixed_sample):
+    d, c = mixed_sample
+    with pytest.raises(ValueError, match=r"one x column and one y column, got 2 and 1"):
+        baselines.sklearn_mi(np.column_stack([c, c]), c, "regression")
+    with pytest.raises(ValueError, match=r"one x column and one y column, got 1 and 2"):
+        baselines.sklearn_mi(c, np.column_stack([d, d]), "classif")
+    with pytest.raises(ValueError, match=r"^mutual_info_regression does not apply to a discrete y$"):
+        baselines.sklearn_mi(c, d, "regression")
+    with pytest.raises(ValueError, match=r"^mutual_info_classif does not apply to a continuous y$"):
+        baselines.sklearn_mi(d, c, "classif")
+    with pytest.raises(ValueError, match="target must be one of"):
+        baselines.sklearn_mi(d, c, "mutual_info")
+    with pytest.raises(ValueError, match="same number of rows"):
+        baselines.sklearn_mi(d, c[:-1], "regression")

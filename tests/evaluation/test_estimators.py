@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from mist_hf.evaluation.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
+from mist_hf.evaluation.baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi, mixed_ksg, plugin_mm, sklearn_mi
 from mist_hf.evaluation.estimators import (
     BOOTSTRAP_LEVELS,
     INTERVAL_LEVELS,
@@ -17,13 +17,19 @@ from mist_hf.evaluation.estimators import (
     Gaussian,
     InfoNCE,
     Mist,
+    MixedKSG,
+    PluginMM,
+    SklearnMI,
     answers,
     resolve,
 )
 from mist_hf.evaluation.scoring import score
 from mist_hf.prior import SPLITS, generate_example
 
-NAMES = ["ksg3", "ksg10", "gaussian", "gaussian-copula", "gaussian-copula-lw", "infonce", "bootstrap-ksg3"]
+NAMES = [
+    "ksg3", "ksg10", "gaussian", "gaussian-copula", "gaussian-copula-lw", "infonce", "bootstrap-ksg3", "mixed-ksg3",
+    "mixed-ksg10", "plugin-mm", "sklearn-regression", "sklearn-classif", "bootstrap-mixed-ksg3",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +46,18 @@ def test_command_line_names_resolve_to_estimators_of_that_name(name):
 
 
 def test_every_estimator_class_satisfies_the_protocol(tiny_model):
-    for estimator in (Mist(tiny_model), KSG(5), Gaussian(), Gaussian(copula=True), InfoNCE(), Bootstrap(KSG(3))):
+    others = (Mist(tiny_model), KSG(5), Gaussian(), Gaussian(copula=True), InfoNCE(), Bootstrap(KSG(3)))
+    classical = (MixedKSG(5), PluginMM(), SklearnMI("regression"), SklearnMI("classif"))
+    for estimator in (*others, *classical):
         assert isinstance(estimator, Estimator), type(estimator).__name__
         assert isinstance(estimator.name, str) and callable(estimator.estimate)
 
 
-@pytest.mark.parametrize("name", ["kde", "bootstrap-kde", "ksg", "gaussian-lw"])
+@pytest.mark.parametrize("name", ["kde", "bootstrap-kde", "ksg", "gaussian-lw", "mixed-ksg", "sklearn", "plugin"])
 def test_unknown_names_raise(name):
-    with pytest.raises(ValueError, match=r"unknown estimator '(kde|ksg|gaussian-lw)'; use ksg<k>"):
+    with pytest.raises(
+        ValueError, match=r"unknown estimator '(kde|ksg|gaussian-lw|mixed-ksg|sklearn|plugin)'; use ksg<k>"
+    ):
         resolve(name)
 
 
@@ -68,6 +78,38 @@ def test_estimates_are_the_baseline_functions_own(sample):
     result = bootstrap(lambda a, b: ksg_mi(a, b, k=3), x, y, n_boot=6, confidence=0.9, seed=7)
     assert answer.estimate == result.estimate
     assert answer.quantiles == {t: float(np.quantile(result.replicates, t)) for t in BOOTSTRAP_LEVELS}
+
+
+def test_classical_estimates_are_the_baseline_functions_own(sample):
+    pytest.importorskip("sklearn")
+    x, y = sample
+    assert resolve("mixed-ksg3").estimate(x, y) == mixed_ksg(x, y, k=3)
+    assert resolve("mixed-ksg10").estimate(x[:8], y[:8]) == mixed_ksg(x[:8], y[:8], k=7)  # k above n: n - 1
+    d = np.arange(60.0) % 3
+    e = (d + (np.arange(60) // 3) % 2) % 3
+    assert resolve("plugin-mm").estimate(d, e) == plugin_mm(d, e)
+    assert resolve("sklearn-classif").estimate(d, e) == sklearn_mi(d, e, "classif")
+    assert resolve("sklearn-regression").estimate(x[:, :1], y) == sklearn_mi(x[:, :1], y, "regression")
+
+
+def test_classical_estimators_refuse_samples_they_do_not_apply_to(sample):
+    """A refusal is a ValueError, so the scoring loop records it as no answer (None) and the best valid classical
+    estimate of a sample is the best among those that answered."""
+    pytest.importorskip("sklearn")
+    x, y = sample  # continuous, x with 2 columns
+    d = np.arange(60.0) % 3
+    refused = {
+        "plugin-mm": (x, y),  # continuous columns
+        "sklearn-regression": (x, y),  # two x columns
+        "sklearn-classif": (x[:, :1], y),  # continuous y
+    }
+    for name, pair in refused.items():
+        with pytest.raises(ValueError):
+            resolve(name).estimate(*pair)
+        assert answers(resolve(name), [pair, (d, d)], [0, 1])[0] is None, name
+    assert answers(resolve("plugin-mm"), [(d, d)], [0]) == [Answer(plugin_mm(d, d))]
+    with pytest.raises(ValueError, match="does not apply to a discrete y"):
+        resolve("sklearn-regression").estimate(x[:, :1], d)
 
 
 def test_mist_point_estimate_is_its_batched_answer(tiny_model, sample):

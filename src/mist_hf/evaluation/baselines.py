@@ -3,7 +3,13 @@
 - :func:`ksg_mi`: Kraskov-Stoegbauer-Grassberger estimator 1 (max-norm, k nearest neighbours, KD-trees).
 - :func:`gaussian_mi`: the Gaussian (CCA) estimator, optionally on normal scores (a Gaussian-copula estimate).
 - :func:`infonce_mi`: InfoNCE with a small critic trained on the sample itself.
+- :func:`mixed_ksg`: the mixed discrete-continuous KSG estimator of Gao et al. (2017), :mod:`mist_hf.anchors`.
+- :func:`plugin_mm`: the plug-in estimator with the Miller-Madow correction, on discrete samples only.
+- :func:`sklearn_mi`: scikit-learn's ``mutual_info_regression`` / ``mutual_info_classif``, one column each side.
 - :func:`bootstrap`: a percentile bootstrap interval around any point estimator.
+
+The last three refuse (``ValueError``) the samples they do not apply to, so the best valid classical estimate of a
+sample is the best among those that answer.
 """
 
 from __future__ import annotations
@@ -16,6 +22,15 @@ import torch
 from scipy.spatial import cKDTree
 from scipy.special import digamma, ndtri
 from scipy.stats import rankdata
+
+from ..anchors import (
+    DISCRETE_MAX_VALUES,
+    MIN_COUNT_PER_CELL,
+    discrete_columns,
+    mixed_ksg_mi,
+    plugin_is_valid,
+    plugin_mi,
+)
 
 
 def _standardize(a: np.ndarray) -> np.ndarray:
@@ -182,6 +197,82 @@ def infonce_mi(
         optimizer.step()
     with torch.no_grad():
         return float(bound(test))
+
+
+def mixed_ksg(x: np.ndarray, y: np.ndarray, k: int = 3, standardize: bool = True) -> float:
+    """Gao et al.'s mixed discrete-continuous KSG estimate in nats (:func:`mist_hf.anchors.mixed_ksg_mi`, one k).
+
+    Columns are standardised first, as in :func:`ksg_mi` (one affine map per column: tied values stay tied), so on
+    continuous data the estimate is :func:`ksg_mi`'s; where rows tie (discrete values) it counts the ties instead.
+
+    Args:
+        x: ``(n,)`` or ``(n, dx)``.
+        y: ``(n,)`` or ``(n, dy)``.
+        k: neighbours, ``1 <= k < n``.
+        standardize: standardise every column first.
+    """
+    xs, ys = (_standardize(x), _standardize(y)) if standardize else (x, y)
+    return float(mixed_ksg_mi(xs, ys, ks=(k,))[0])
+
+
+def plugin_mm(x: np.ndarray, y: np.ndarray) -> float:
+    """The plug-in estimate with the Miller-Madow correction (:func:`mist_hf.anchors.plugin_mi`), in nats; may be
+    slightly negative near independence.
+
+    Raises:
+        ValueError: the plug-in does not apply (:func:`mist_hf.anchors.plugin_is_valid`: a column with more than
+            ``DISCRETE_MAX_VALUES`` distinct values, or fewer than ``MIN_COUNT_PER_CELL`` = 5 rows per observed
+            joint cell on average).
+    """
+    if not plugin_is_valid(x, y):
+        raise ValueError(
+            f"the plug-in needs discrete columns (at most {DISCRETE_MAX_VALUES} distinct values each) and at least "
+            f"{MIN_COUNT_PER_CELL:g} rows per observed joint cell"
+        )
+    return plugin_mi(x, y, correction="miller-madow")
+
+
+SKLEARN_TARGETS = ("regression", "classif")
+"""``sklearn_mi``'s targets: ``mutual_info_regression`` (continuous y) and ``mutual_info_classif`` (discrete y)."""
+
+
+def sklearn_mi(x: np.ndarray, y: np.ndarray, target: str) -> float:
+    """scikit-learn's MI estimate in nats of one x column and one y column (its estimators are per feature).
+
+    ``target="regression"`` calls ``mutual_info_regression`` and applies only to a continuous y;
+    ``target="classif"`` calls ``mutual_info_classif`` and applies only to a discrete y (its values are passed as
+    class labels). Discrete means at most ``DISCRETE_MAX_VALUES`` distinct values
+    (:func:`mist_hf.anchors.discrete_columns`), and x is passed as a discrete feature by the same rule. scikit-learn
+    then uses the plug-in for discrete x and y, Ross's (2014) nearest-neighbour estimator for one discrete and one
+    continuous, and KSG (k = 3) for both continuous, after scaling continuous variables to unit variance and adding
+    noise of relative size 1e-10 (``random_state=0``: deterministic); negative estimates come back as 0.
+
+    Raises:
+        ValueError: ``target`` unknown; x or y with more than one column; y discrete for ``"regression"`` or
+            continuous for ``"classif"``; scikit-learn's own refusals (e.g. fewer rows than neighbours).
+        ImportError: scikit-learn is not installed (it is in the ``dev`` and ``adapt`` extras).
+    """
+    if target not in SKLEARN_TARGETS:
+        raise ValueError(f"target must be one of {SKLEARN_TARGETS}, got {target!r}")
+    xs, ys = _as_2d(x), _as_2d(y)
+    if xs.shape[0] != ys.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows, got {xs.shape[0]} and {ys.shape[0]}")
+    if xs.shape[1] != 1 or ys.shape[1] != 1:
+        shapes = f"{xs.shape[1]} and {ys.shape[1]}"
+        raise ValueError(f"scikit-learn's estimators take one x column and one y column, got {shapes}")
+    y_discrete = bool(discrete_columns(ys, DISCRETE_MAX_VALUES)[0])
+    if y_discrete != (target == "classif"):
+        kind = "discrete" if y_discrete else "continuous"
+        raise ValueError(f"mutual_info_{target} does not apply to a {kind} y")
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression  # optional dependency
+
+    x_discrete = bool(discrete_columns(xs, DISCRETE_MAX_VALUES)[0])
+    if target == "classif":
+        labels = np.unique(ys[:, 0], return_inverse=True)[1].reshape(-1)
+        mi = mutual_info_classif(xs, labels, discrete_features=x_discrete, random_state=0)
+    else:
+        mi = mutual_info_regression(xs, ys[:, 0], discrete_features=x_discrete, random_state=0)
+    return float(mi[0])
 
 
 @dataclass

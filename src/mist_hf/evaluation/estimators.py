@@ -11,8 +11,10 @@ back to the simpler one when a class lacks them:
   for a refused one (MIST runs a batch in padded forward passes, many times faster than one sample at a time).
 
 :class:`Mist` wraps a MIST model; :class:`KSG`, :class:`Gaussian`, :class:`InfoNCE` and :class:`Bootstrap` wrap the
-baselines of :mod:`mist_hf.evaluation.baselines`. :func:`resolve` turns the command-line names (``ksg3``,
-``gaussian-copula``, ``bootstrap-ksg3``, ...) into instances.
+baselines of :mod:`mist_hf.evaluation.baselines`, and :class:`MixedKSG`, :class:`PluginMM` and :class:`SklearnMI`
+the classical estimators that refuse (``ValueError``) the samples they do not apply to. :func:`resolve` turns the
+command-line names (``ksg3``, ``gaussian-copula``, ``mixed-ksg3``, ``plugin-mm``, ``bootstrap-ksg3``, ...) into
+instances.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..preprocessing import MisleadingInputWarning
-from .baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi
+from .baselines import bootstrap, gaussian_mi, infonce_mi, ksg_mi, mixed_ksg, plugin_mm, sklearn_mi
 from .metrics import central_levels
 from .tables import CALIBRATION_LEVELS, COVERAGE_LEVELS
 
@@ -132,6 +134,41 @@ class Gaussian:
         return gaussian_mi(x, y, copula=self.copula, shrinkage=self.shrinkage)
 
 
+class MixedKSG:
+    """Gao et al.'s mixed discrete-continuous KSG with ``k`` neighbours on standardised columns (ties counted, not
+    jittered); on samples of n <= k rows, ``n - 1``."""
+
+    def __init__(self, k: int = 3) -> None:
+        self.k = k
+        self.name = f"mixed-ksg{k}"
+
+    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
+        return mixed_ksg(x, y, k=min(self.k, len(x) - 1))
+
+
+class PluginMM:
+    """The plug-in estimator with the Miller-Madow correction; refuses samples with a non-discrete column or fewer
+    than 5 rows per observed joint cell (:func:`~.baselines.plugin_mm`)."""
+
+    name = "plugin-mm"
+
+    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
+        return plugin_mm(x, y)
+
+
+class SklearnMI:
+    """scikit-learn's ``mutual_info_regression`` (``target="regression"``, continuous y) or ``mutual_info_classif``
+    (``target="classif"``, discrete y) on one x column and one y column; refuses other samples
+    (:func:`~.baselines.sklearn_mi`)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.name = f"sklearn-{target}"
+
+    def estimate(self, x: np.ndarray, y: np.ndarray) -> float:
+        return sklearn_mi(x, y, self.target)
+
+
 class InfoNCE:
     """InfoNCE with a small critic trained on half the sample (defaults of :func:`~.baselines.infonce_mi`)."""
 
@@ -158,9 +195,10 @@ class Bootstrap:
 
 
 def resolve(name: str, n_boot: int = 50) -> Estimator:
-    """The baseline a command line names: ``ksg<k>`` (any k), ``gaussian``, ``gaussian-copula``,
-    ``gaussian-copula-lw`` (with Ledoit-Wolf shrinkage), ``infonce``, or ``bootstrap-<name>`` (intervals from
-    ``n_boot`` resamples around the estimator ``<name>``).
+    """The baseline a command line names: ``ksg<k>`` (any k), ``mixed-ksg<k>`` (any k), ``gaussian``,
+    ``gaussian-copula``, ``gaussian-copula-lw`` (with Ledoit-Wolf shrinkage), ``infonce``, ``plugin-mm``,
+    ``sklearn-regression``, ``sklearn-classif``, or ``bootstrap-<name>`` (intervals from ``n_boot`` resamples around
+    the estimator ``<name>``).
 
     Raises:
         ValueError: an unknown name.
@@ -169,7 +207,13 @@ def resolve(name: str, n_boot: int = 50) -> Estimator:
         return Bootstrap(resolve(name.removeprefix("bootstrap-"), n_boot), n_boot)
     if name.startswith("ksg") and name[3:].isdigit():
         return KSG(int(name[3:]))
-    named = {e.name: e for e in (Gaussian(), Gaussian(copula=True), Gaussian(copula=True, shrinkage=True), InfoNCE())}
+    if name.startswith("mixed-ksg") and name[9:].isdigit():
+        return MixedKSG(int(name[9:]))
+    gaussians = (Gaussian(), Gaussian(copula=True), Gaussian(copula=True, shrinkage=True))
+    named = {e.name: e for e in (*gaussians, InfoNCE(), PluginMM(), SklearnMI("regression"), SklearnMI("classif"))}
     if name in named:
         return named[name]
-    raise ValueError(f"unknown estimator {name!r}; use ksg<k>, gaussian, gaussian-copula, infonce, bootstrap-<name>")
+    raise ValueError(
+        f"unknown estimator {name!r}; use ksg<k>, mixed-ksg<k>, gaussian, gaussian-copula, infonce, plugin-mm, "
+        "sklearn-regression, sklearn-classif, bootstrap-<name>"
+    )
