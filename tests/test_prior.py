@@ -377,3 +377,90 @@ def test_v2_validation_covers_every_training_category_and_the_n_range():
     assert min(dims) == 1 and max(dims) == 32
     assert all(np.isfinite(e.mi) and e.mi >= 0 for e in examples)
     assert any(e.mi == 0 for e in examples) and max(e.mi for e in examples) > 8
+
+
+# ---- the v3 prior ---------------------------------------------------------------------------------------
+
+
+def _v3_category(family: str) -> str:
+    """The v3 prior's category of a family: its target and signed versions count with it."""
+    return _category(family.removeprefix("target-"))
+
+
+def test_v3_prior_weights_follow_the_category_signed_and_target_shares():
+    from mist_hf.prior import V3_CATEGORY_WEIGHTS, V3_TARGET_SHARE, V3_ZERO_SHARE, v3_training_families
+
+    families, weights = v3_training_families()
+    assert len(families) == len(set(families)) and abs(sum(weights) - 1) < 1e-12
+    shares: dict[str, float] = {}
+    targets: dict[str, float] = {}
+    for family, w in zip(families, weights, strict=True):
+        shares[_v3_category(family)] = shares.get(_v3_category(family), 0.0) + w
+        if family.startswith("target-"):
+            targets[_v3_category(family)] = targets.get(_v3_category(family), 0.0) + w
+    assert shares == pytest.approx(V3_CATEGORY_WEIGHTS, abs=1e-12)
+    assert "independence" not in targets and shares["independence"] == pytest.approx(V3_ZERO_SHARE) == 0.10
+    for category, share in V3_CATEGORY_WEIGHTS.items():
+        if category != "independence":
+            assert targets[category] == pytest.approx(V3_TARGET_SHARE * share, abs=1e-12), category
+    weight = dict(zip(families, weights, strict=True))
+    assert weight["target-normal-dense-base"] == pytest.approx(weight["normal-dense-base"] * 0.3 / 0.7)
+    assert weight["signed-copies-noisy"] == pytest.approx(weight["copies-noisy"])
+    assert weight["target-signed-lownoise-even"] == pytest.approx(weight["target-lownoise-even"])
+
+
+def test_held_out_families_stay_out_of_v3_training_and_validation():
+    from mist_hf.families import get_family
+    from mist_hf.prior import V3_CATEGORIES, V3_CATEGORY_WEIGHTS
+
+    for name in ("train_v3", "validation_v3"):
+        assert not [f for f in SPLITS[name].families if get_family(f).held_out], name
+        assert SPLITS[name].dim_law == "mixed" and SPLITS[name].n_law == "loguniform"
+    for category in V3_CATEGORIES:
+        test = SPLITS[f"test_{category}"]
+        held = [f for f in test.families if get_family(f).held_out]
+        assert held and len(held) < len(test.families), category
+        assert all(_v3_category(f) == category for f in test.families)
+        assert test.n_grid == SPLITS["test_signs"].n_grid and test.per_cell == 3
+    target = SPLITS["test_target"]
+    assert all(f.startswith("target-") for f in target.families)
+    assert {_v3_category(f) for f in target.families} == set(V3_CATEGORY_WEIGHTS) - {"independence"}
+    for category in set(V3_CATEGORY_WEIGHTS) - {"independence"}:
+        held = {get_family(f).held_out for f in target.families if _v3_category(f) == category}
+        assert held == {True, False}, category
+
+
+def test_v2_splits_hold_no_v3_family():
+    from mist_hf.prior import V3_CATEGORIES
+
+    for name, spec in SPLITS.items():
+        if name.endswith("_v3") or name in {f"test_{c}" for c in V3_CATEGORIES} | {"test_target"}:
+            continue
+        assert not [f for f in spec.families if f.startswith("target-") or _category(f) in V3_CATEGORIES], name
+
+
+def test_v3_validation_spans_the_mi_range_at_every_n():
+    """In the first 600 examples of validation_v3, MI in (0, 0.2] nats makes at least 15% of every band of n
+    (10-100, 100-1,000, 1,000-5,000), and MI above 4 nats and exact zeros are present in each band too."""
+    from mist_hf.prior import V3_CATEGORY_WEIGHTS
+
+    examples = [generate_example(SPLITS["validation_v3"], i) for i in range(600)]
+    assert {_v3_category(e.family) for e in examples} == set(V3_CATEGORY_WEIGHTS)
+    for lo, hi in ((10, 100), (100, 1000), (1000, 5001)):
+        band = [e.mi for e in examples if lo <= e.n < hi]
+        assert len(band) > 100
+        assert np.mean([0 < m <= 0.2 for m in band]) > 0.15, (lo, hi)
+        assert any(m == 0 for m in band) and max(band) > 4, (lo, hi)
+    dims = [d for e in examples for d in (e.x.shape[1], e.y.shape[1])]
+    assert 0.07 < np.mean(np.array(dims) == 1) < 0.17 and max(dims) == 32
+
+
+def test_mixed_dim_law():
+    """Each side is 1 column with probability 1/64 + log(2) / (2 log 33) = 11.5% (within 4 standard errors)."""
+    spec = SplitSpec("dims", seed=9, families=("discrete",), num_examples=1500, dim_law="mixed")
+    dims = np.array([generate_example(spec, i).x.shape[1] for i in range(1500)])
+    expected = 0.5 / 32 + 0.5 * np.log(2) / np.log(33)
+    assert abs(np.mean(dims == 1) - expected) < 4 * np.sqrt(expected * (1 - expected) / dims.size)
+    assert dims.min() == 1 and dims.max() == 32
+    with pytest.raises(ValueError, match="dim_law must be one of"):
+        SplitSpec("bad", seed=9, families=("discrete",), num_examples=5, dim_law="normal")

@@ -49,7 +49,7 @@ FEATURES = datasets.Features(
 )
 """Columns of every split. ``mi`` is in nats; ``params`` is the JSON of the sampler (see ``sampler_from_params``)."""
 
-STREAMED_SPLITS = ("train", "train_v2")
+STREAMED_SPLITS = ("train", "train_v2", "train_v3")
 """The training splits: streamed in training, so a materialised config holds only their first examples."""
 
 DEFAULT_TRAIN_EXAMPLES = 2000
@@ -256,11 +256,18 @@ def export_parquet(out: Path, config: MistMetaConfig, card_body: str, command: s
     summary = summary_markdown(rows)
     names = sorted({f for split in config.splits for f in SPLITS[split].families})
     signed = [f for f in names if f.startswith("signed-")]
-    listed = families_markdown([f for f in names if f not in signed])
+    target = [f for f in names if f.startswith("target-")]
+    listed = families_markdown([f for f in names if f not in signed and f not in target])
     if signed:  # one rule, not a row each
         listed += (
-            f"\nAnd {len(signed)} families `signed-<family>` (in `train_v2` and `validation_v2`): the family named, "
-            "then each column of X and of Y multiplied by -1 with probability 1/2 (the MI is unchanged).\n"
+            f"\nAnd {len(signed)} families `signed-<family>` (in `train_v2` and `validation_v2`, and the v3 splits): "
+            "the family named, then each column of X and of Y multiplied by -1 with probability 1/2 (the MI is "
+            "unchanged).\n"
+        )
+    if target:
+        listed += (
+            f"\nAnd {len(target)} families `target-<family>` (in the v3 splits): the family named, then its dependence "
+            "weakened to a target MI log-uniform on [0.001, the drawn MI] (see the v3 prior above).\n"
         )
     families = f"## Families in these splits (from the registry)\n\n{listed}"
     export = f"## This export\n\nWritten by `{command}`.\n\n{summary}"

@@ -72,6 +72,9 @@ PAPER_N_GRID: tuple[int, ...] = tuple(int(v) for v in np.linspace(10, 500, 20, d
 N_LAWS = ("uniform", "loguniform")
 """The laws of n a prior split can draw from (see :class:`SplitSpec`)."""
 
+DIM_LAWS = ("uniform", "mixed")
+"""The laws of dim_x and dim_y a split can draw from (see :class:`SplitSpec`)."""
+
 _MAX_INDEX = 2**40
 _MAX_SPLIT_SEED = 2**23  # so that every example seed fits in a signed 64-bit integer
 
@@ -105,6 +108,10 @@ class SplitSpec:
         n_law: for a prior split, the law of n over ``n_range``: ``"uniform"`` on the integers, or
             ``"loguniform"`` (``n = floor(exp(U(log low, log(high + 1))))``: as many examples between 10 and 100 as
             between 100 and 1,000).
+        dim_law: the law of dim_x and dim_y over ``dim_range`` (each side independently): ``"uniform"`` on the
+            integers, or ``"mixed"``: with probability 1/2 uniform, else log-uniform (``floor(exp(U(log low,
+            log(high + 1))))``), which puts 12% of the sides at one column (3% under ``"uniform"`` on 1..32) and keeps
+            37% at 16 columns or more.
     """
 
     name: str
@@ -120,12 +127,15 @@ class SplitSpec:
     dims: tuple[int, int] | None = None
     weights: tuple[float, ...] | None = None
     n_law: str = "uniform"
+    dim_law: str = "uniform"
 
     def __post_init__(self) -> None:
         if not self.families:
             raise ValueError("a split needs at least one family")
         if self.n_law not in N_LAWS:
             raise ValueError(f"n_law must be one of {N_LAWS}, got {self.n_law!r}")
+        if self.dim_law not in DIM_LAWS:
+            raise ValueError(f"dim_law must be one of {DIM_LAWS}, got {self.dim_law!r}")
         if self.weights is not None:
             w = np.asarray(self.weights, dtype=float)
             if w.shape != (len(self.families),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
@@ -252,6 +262,108 @@ def _v2_splits() -> dict[str, SplitSpec]:
     return splits
 
 
+# ---- the v3 prior ---------------------------------------------------------------------------------------
+
+V3_CATEGORY_WEIGHTS: dict[str, float] = {
+    "paper": 0.22,
+    "signs": 0.07,
+    "heavytail": 0.05,
+    "mixing": 0.08,
+    "manifold": 0.05,
+    "nonmonotone": 0.10,
+    "highmi": 0.06,
+    "discrete": 0.10,
+    "independence": 0.10,
+    "lownoise": 0.07,  # one even or periodic relation at low noise: v2 reads y = x^2 + small noise as 0.26 (truth 2.6)
+    "sharedscale": 0.04,  # Student-t with identity scale: v2 overestimates the shared chi-square's MI
+    "copies": 0.06,  # K-category copies and near-copies: v2 reads 4.8 to 6.1 where the truth is log K
+}
+"""The v3 training prior's share of each category (within a category, :data:`V3_FAMILY_WEIGHTS`; then the signed and
+target shares below). The v2 categories keep their order of shares, scaled down by 0.82 on average, to make room for
+the three new categories (17%), each sized by how often real tables show it and how far v2 is off on it."""
+
+V3_FAMILY_WEIGHTS: dict[str, float] = dict(V2_FAMILY_WEIGHTS)
+"""Relative weights of families inside their category, as in v2 (see :data:`V2_FAMILY_WEIGHTS`)."""
+
+V3_SIGNED_SHARE = 0.5
+"""As in v2: outside ``signs``, this share of every family's weight goes to ``signed-<family>``."""
+
+V3_TARGET_SHARE = 0.3
+"""Outside ``independence``, this share of every (signed or plain) family's weight goes to ``target-<family>``, its
+draws weakened to a target MI log-uniform on [0.001, the drawn MI] (:mod:`mist_hf.families.target`). Why 0.3: it
+puts 26 to 29% of all examples at MI in (0, 0.2] nats in every band of n (v2: 6 to 7%) while 70% of each family keeps
+its v2 law of MI, so that moderate and high MI stay covered (0.4 put 35% there and halved the share above 3 nats)."""
+
+V3_ZERO_SHARE = V3_CATEGORY_WEIGHTS["independence"]
+"""The point mass at MI = 0 (the independence category): 10%, down from v2's 12%, because the target draws now put
+mass just above 0 (0.001 to 0.05 nats) and a tenth of the prior is still enough that "nothing to see" reads as 0."""
+
+V3_DIM_LAW = "mixed"
+"""dims of the v3 prior splits: each side uniform on 1..32 or log-uniform, a fair coin (:class:`SplitSpec`), so that a
+twelfth of the sides have one column (v2's failures are 1-D: weak Gaussian pairs, y = g(x), copies) and 37% still
+have 16 or more."""
+
+V3_CATEGORIES: tuple[str, ...] = ("lownoise", "sharedscale", "copies")
+"""The categories new in v3, each with a test split ``test_<category>``."""
+
+V3_TARGET_TEST_FAMILIES: tuple[str, ...] = tuple(
+    f"target-{f}"
+    for f in (
+        "normal-sparse-base", "spiral-normal-lvm-base", "signs-normal-pairs", "signs-student-chain",
+        "heavytail-student-pairs", "heavytail-subunit-factor", "mixflow", "mixplanar", "manifold-graph",
+        "manifold-coil", "nonmono-pairs", "nonmono-zigzag", "highmi-curve", "highmi-zigzag", "classcond-gaussian",
+        "counts-negbin", "lownoise-even", "lownoise-zigzag", "sharedscale-t", "sharedscale-subunit", "copies-noisy",
+        "copies-ordinal",
+    )
+)  # fmt: skip
+"""The families of ``test_target``: for every category but independence one training and one held-out family, each
+weakened to a target MI, so that weak dependence is measured in every category (the held-out ones out of prior)."""
+
+
+def v3_training_families() -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The families of the v3 prior and their probabilities: :data:`V3_CATEGORY_WEIGHTS` per category, split by
+    :data:`V3_FAMILY_WEIGHTS`, then :data:`V3_SIGNED_SHARE` to ``signed-`` (outside ``signs``), then
+    :data:`V3_TARGET_SHARE` to ``target-`` (outside ``independence``)."""
+    families: list[str] = []
+    weights: list[float] = []
+    for category, share in V3_CATEGORY_WEIGHTS.items():
+        names = TRAIN_FAMILIES if category == "paper" else family_names(category, held_out=False)
+        if not names:
+            raise ValueError(f"category {category!r} has no training family")
+        total = sum(V3_FAMILY_WEIGHTS.get(name, 1.0) for name in names)
+        for name in names:
+            each = share * V3_FAMILY_WEIGHTS.get(name, 1.0) / total
+            if category == "signs" or name.startswith("signed"):
+                variants = [(name, each)]
+            else:
+                variants = [(name, each * (1 - V3_SIGNED_SHARE)), (f"signed-{name}", each * V3_SIGNED_SHARE)]
+            for variant, w in variants:
+                if category == "independence":
+                    families.append(variant)
+                    weights.append(w)
+                else:
+                    families += [variant, f"target-{variant}"]
+                    weights += [w * (1 - V3_TARGET_SHARE), w * V3_TARGET_SHARE]
+    total = sum(weights)
+    return tuple(families), tuple(w / total for w in weights)
+
+
+def _v3_splits() -> dict[str, SplitSpec]:
+    families, weights = v3_training_families()
+    prior = dict(families=families, weights=weights, n_range=V2_N_RANGE, n_law="loguniform", dim_law=V3_DIM_LAW)
+    splits = {
+        "train_v3": SplitSpec("train_v3", seed=31, num_examples=10**9, **prior),
+        "validation_v3": SplitSpec("validation_v3", seed=32, num_examples=2000, **prior),
+    }
+    for i, category in enumerate(V3_CATEGORIES):
+        name = f"test_{category}"
+        splits[name] = SplitSpec(name, seed=41 + i, families=family_names(category), n_grid=V2_N_GRID, per_cell=3)
+    splits["test_target"] = SplitSpec(
+        "test_target", seed=41 + len(V3_CATEGORIES), families=V3_TARGET_TEST_FAMILIES, n_grid=V2_N_GRID, per_cell=3
+    )
+    return splits
+
+
 SPLITS: dict[str, SplitSpec] = {
     "train": SplitSpec("train", seed=1, families=TRAIN_FAMILIES, num_examples=625_000),
     "validation": SplitSpec("validation", seed=2, families=TRAIN_FAMILIES, n_grid=PAPER_N_GRID, per_cell=2),
@@ -266,9 +378,12 @@ SPLITS: dict[str, SplitSpec] = {
     "test_ood_hard": SplitSpec("test_ood_hard", seed=5, families=OOD_HARD_FAMILIES, n_grid=PAPER_N_GRID, per_cell=9),
 }  # fmt: skip
 SPLITS |= _v2_splits()
+SPLITS |= _v3_splits()
 """The named splits. ``train`` and ``validation`` are v1's (the paper's families, n up to 500); ``train_v2`` and
 ``validation_v2`` draw from the v2 prior, and each ``test_<category>`` holds a v2 category's families, its held-out
-ones included, on :data:`V2_N_GRID`. The train splits are streamed; the others are small enough to store."""
+ones included, on :data:`V2_N_GRID`. ``train_v3`` and ``validation_v3`` draw from the v3 prior; ``test_<category>``
+of the v3 categories and ``test_target`` (weakened draws of every category) use the same grid. The train splits are
+streamed; the others are small enough to store."""
 
 
 ADAPTED_SPLIT_SEEDS = {"train": 101, "validation": 102, "test": 103}
@@ -335,9 +450,19 @@ def _draw_dims(spec: SplitSpec, family: str, rng: np.random.Generator) -> tuple[
         return int(spec.dims[0]), int(spec.dims[1])
     lo = max(spec.dim_range[0], family_min_dim(family))
     hi = spec.dim_range[1]
+    if spec.dim_law == "mixed":
+        dim_x = _mixed_dim(lo, hi, rng)
+        return dim_x, dim_x if spec.equal_dims else _mixed_dim(lo, hi, rng)
     dim_x = int(rng.integers(lo, hi + 1))
     dim_y = dim_x if spec.equal_dims else int(rng.integers(lo, hi + 1))
     return dim_x, dim_y
+
+
+def _mixed_dim(lo: int, hi: int, rng: np.random.Generator) -> int:
+    """One side's dim under ``dim_law="mixed"``: uniform on [lo, hi] or log-uniform, a fair coin."""
+    if rng.random() < 0.5:
+        return int(rng.integers(lo, hi + 1))
+    return min(hi, max(lo, int(np.exp(rng.uniform(np.log(lo), np.log(hi + 1))))))
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The families of the meta-distribution: the registry (:mod:`.registry`) and one module per category.
 
 Importing this package registers every family: the MIST paper's and v1's (:mod:`.paper`), then the v2
-categories. The registry's functions are re-exported here.
+categories, then the v3 categories (:mod:`.lownoise`, :mod:`.sharedscale`, :mod:`.copies`) and the ``target``
+wrapper (:mod:`.target`). The registry's functions are re-exported here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from . import paper  # first: the paper's families and wrappers, which the v2 ca
 
 # The v2 categories, in a fixed order (the order of registration is the order of the families in the splits).
 from . import signs, heavytail, mixing, manifold, nonmonotone, highmi, discrete, independence  # noqa: F401  # isort: skip
+
+# The v3 categories (new categories only, so that no v2 split changes), then the target-MI wrapper.
+from . import lownoise, sharedscale, copies, target  # noqa: F401  # isort: skip
 from .paper import PAPER_TRAIN_FAMILIES
 from .registry import (
     FAMILIES,

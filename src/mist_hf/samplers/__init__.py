@@ -44,8 +44,21 @@ from .mixed import (
     mixture_entropy,
     rounded_gaussian_mi,
 )
+from .probes import RoundedLognormalSampler, rounded_lognormal_mi
 from .rotation import PlaneSpiral, RotatedSampler, SpiralSampler, haar_orthogonal
 from .signflip import SignFlipSampler
+from .strength import (
+    ScaledFunctionalSampler,
+    ScaledGaussianSampler,
+    ScaledStudentSampler,
+    StrengthPath,
+    TargetSampler,
+    WeakClassConditionalSampler,
+    can_weaken,
+    solve_strength,
+    strength_path,
+    weaken,
+)
 from .student import StudentSampler, student_t_correction
 from .transforms import TRANSFORMS, TransformedSampler, apply_transform, invert_transform, transform_derivative
 
@@ -80,16 +93,24 @@ __all__ = [
     "PlanarFlowSampler",
     "PlaneSpiral",
     "RotatedSampler",
+    "RoundedLognormalSampler",
     "RoundedSampler",
     "Sampler",
+    "ScaledFunctionalSampler",
+    "ScaledGaussianSampler",
+    "ScaledStudentSampler",
     "SignFlipSampler",
     "SignedFactorStructure",
     "SpiralSampler",
+    "StrengthPath",
     "StudentSampler",
+    "TargetSampler",
     "TransformedSampler",
+    "WeakClassConditionalSampler",
     "additive_noise_mi",
     "apply_map",
     "apply_transform",
+    "can_weaken",
     "channel_mi",
     "check_dims",
     "check_n",
@@ -102,10 +123,14 @@ __all__ = [
     "mixture_entropy",
     "random_invertible",
     "rounded_gaussian_mi",
+    "rounded_lognormal_mi",
     "sampler_from_params",
     "solve_increasing",
+    "solve_strength",
     "standard_normal",
+    "strength_path",
     "structure_from_params",
     "student_t_correction",
     "transform_derivative",
+    "weaken",
 ]

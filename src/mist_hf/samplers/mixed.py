@@ -284,6 +284,8 @@ class CountsSampler(Sampler):
         total = np.zeros(x.shape[0])
         for i in range(self.intercepts.shape[0]):
             a, b, r = float(self.intercepts[i]), float(self.slopes[i]), self._dispersion(i)
+            if b == 0:
+                continue  # the count does not depend on X: its term of the ratio is 0
 
             def pmf(count: np.ndarray, mean: np.ndarray, r: float | None = r) -> np.ndarray:
                 if r is None:
