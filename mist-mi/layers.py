@@ -141,9 +141,9 @@ class MonotoneQuantileHead(nn.Module):
     vanish at tau = 1/2, so ``L(1/2) = m``. The MI quantile is ``expm1(softplus(L)) >= 0``, also non-decreasing.
     """
 
-    def __init__(self, dim: int, num_basis: int) -> None:
+    def __init__(self, dim: int, num_basis: int, hidden: int | None = None, layers: int = 1) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 2 + num_basis))
+        self.net = _mlp(dim, hidden or dim, layers, 2 + num_basis)
         self.num_basis = num_basis
 
     def forward(self, h: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:
@@ -163,12 +163,20 @@ class AnchoredQuantileHead(nn.Module):
     is that of :class:`MonotoneQuantileHead`.
     """
 
-    def __init__(self, dim: int, num_basis: int, candidates: list[int], flags: list[int]) -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_basis: int,
+        candidates: list[int],
+        flags: list[int],
+        hidden: int | None = None,
+        layers: int = 1,
+    ) -> None:
         super().__init__()
         if len(candidates) != len(flags) or not candidates:
             raise ValueError("an anchored head needs one flag per candidate, and at least one candidate")
         self.num_basis = num_basis
-        self.net = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, 2 + num_basis + len(candidates) + 2))
+        self.net = _mlp(dim, hidden or dim, layers, 2 + num_basis + len(candidates) + 2)
         # Plain lists, not buffers: a non-persistent buffer is left uninitialised when transformers builds the model
         # on the meta device and then loads the saved weights.
         self.candidates, self.flags = list(candidates), list(flags)
@@ -185,6 +193,14 @@ class AnchoredQuantileHead(nn.Module):
         values = torch.cat([free, h[:, self.candidates].masked_fill(~applies[:, 1:], 0.0)], 1)
         m = (weights * values).sum(1, keepdim=True) + residual
         return _quantile_function(m, a, w, taus)
+
+
+def _mlp(dim: int, hidden: int, layers: int, out: int) -> nn.Sequential:
+    """``layers`` hidden GELU layers of width ``hidden``, then a linear map to ``out``."""
+    parts: list[nn.Module] = []
+    for i in range(layers):
+        parts += [nn.Linear(dim if i == 0 else hidden, hidden), nn.GELU()]
+    return nn.Sequential(*parts, nn.Linear(hidden, out))
 
 
 def _quantile_function(m: torch.Tensor, a: torch.Tensor, w: torch.Tensor, taus: torch.Tensor) -> torch.Tensor:

@@ -113,9 +113,12 @@ class MistModel(MistPreTrainedModel):
         if config.anchored_head:
             chosen = [names.index(name) for name in anchor_candidates(config.anchor_ks)]
             flags = [statistics + 2 * len(names) + i for i in chosen]
-            self.head = AnchoredQuantileHead(dim, config.num_basis, [statistics + i for i in chosen], flags)
+            candidates = [statistics + i for i in chosen]
+            self.head = AnchoredQuantileHead(
+                dim, config.num_basis, candidates, flags, config.head_hidden_size, config.num_head_layers
+            )
         else:
-            self.head = MonotoneQuantileHead(dim, config.num_basis)
+            self.head = MonotoneQuantileHead(dim, config.num_basis, config.head_hidden_size, config.num_head_layers)
         self.post_init()
 
     def forward(

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation_split", default="validation_v3")
     parser.add_argument("--train_examples", type=int, default=None, help="at most this many training examples")
     parser.add_argument("--anchored_head", action="store_true")
+    parser.add_argument("--head_hidden_size", type=int, default=None)
+    parser.add_argument("--num_head_layers", type=int, default=1)
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("architectures", "auto_map", "transformers_version", "dtype", "model_type"):
         fields.pop(key, None)
     fields |= {"anchors": source["anchors"], "anchor_ks": source["anchor_ks"],
-               "anchor_max_dims": source["anchor_max_dims"], "anchored_head": args.anchored_head}  # fmt: skip
+               "anchor_max_dims": source["anchor_max_dims"], "anchored_head": args.anchored_head,
+               "head_hidden_size": args.head_hidden_size, "num_head_layers": args.num_head_layers}  # fmt: skip
     model = MistModel(MistConfig(**fields))
     state = {k: v for k, v in encoder.state_dict().items() if not k.startswith("head.")}
     missing, unexpected = model.load_state_dict(state, strict=False)

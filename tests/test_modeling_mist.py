@@ -530,3 +530,16 @@ def test_anchored_model_round_trips_through_save_and_load(tmp_path):
     loaded = MistModel.from_pretrained(tmp_path).eval()
     with torch.no_grad():
         torch.testing.assert_close(loaded(x, y).quantiles, model(x, y).quantiles, rtol=1e-6, atol=1e-7)
+
+
+def test_head_width_and_depth_come_from_the_config():
+    """``head_hidden_size`` and ``num_head_layers`` shape the head's MLP (both heads); the defaults keep the v1/v2
+    head (one hidden layer as wide as the input) so that saved models load."""
+    default = make(**V2)
+    assert len(default.head.net) == 3 and default.head.net[0].out_features == default.head.net[0].in_features
+    for anchored in (False, True):
+        model = make(**V3, anchored_head=anchored, head_hidden_size=24, num_head_layers=3)
+        widths = [m.out_features for m in model.head.net if isinstance(m, torch.nn.Linear)]
+        assert widths[:3] == [24, 24, 24] and len(widths) == 4
+        x, y = sample(n=30)
+        assert model(x, y).quantiles.shape == (2, 5)

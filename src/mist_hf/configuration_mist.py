@@ -104,6 +104,9 @@ class MistConfig(PreTrainedConfig):
             values (the anchors that apply at the full sample, the KSG anchors extrapolated from the half sample,
             and one free value), plus a learned residual, so that where a classical estimate is right the model can
             return it exactly (:class:`~mist_hf.layers.AnchoredQuantileHead`). Needs ``anchors``.
+        head_hidden_size (`int`, defaults to `None`): width of the head's hidden layers; ``None``: the width of its
+            input (v1 and v2).
+        num_head_layers (`int`, defaults to 1): hidden layers of the head's MLP.
         interval_scales (`dict`, defaults to `None`): calibration of the intervals by sample size and dims, fit on
             validation data after training (``mist_hf.training.calibration``): ``{"n_edges": [...], "dim_edges":
             [...], "scales": [[...], ...]}``. A sample with n rows and ``dim_x + dim_y`` columns falls in bin
@@ -143,6 +146,8 @@ class MistConfig(PreTrainedConfig):
     anchor_ks: list[int] | None = None
     anchor_max_dims: int = 8
     anchored_head: bool = False
+    head_hidden_size: int | None = None
+    num_head_layers: int = 1
     interval_scales: dict | None = None
     discrete_prior: bool = False
     soft_rank_temperature: float = 0.05
@@ -236,6 +241,9 @@ class MistConfig(PreTrainedConfig):
         if min(ks) < 1 or len(set(ks)) < len(ks):
             raise ValueError(f"anchor_ks must hold distinct integers >= 1, got {ks}")
         self.anchor_ks = sorted(ks)
+        if self.num_head_layers < 1 or (self.head_hidden_size is not None and self.head_hidden_size < 1):
+            raise ValueError(f"need num_head_layers >= 1 and head_hidden_size >= 1 (or None), got "
+                             f"{self.num_head_layers} and {self.head_hidden_size}")  # fmt: skip
         if self.anchor_max_dims < 2:
             raise ValueError(f"anchor_max_dims must be >= 2 (one column a side), got {self.anchor_max_dims}")
         if self.anchored_head and not self.anchors:
@@ -251,7 +259,7 @@ class MistConfig(PreTrainedConfig):
             if kind == "bool":
                 ok = isinstance(value, bool)
             elif kind in ("int", "int | None"):
-                ok = isinstance(value, int) and not isinstance(value, bool)
+                ok = (isinstance(value, int) and not isinstance(value, bool)) or (value is None and kind != "int")
             elif kind == "float":
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             else:
