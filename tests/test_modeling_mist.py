@@ -514,6 +514,7 @@ def test_interval_scales_scale_the_distances_from_the_median_by_bin():
     levels = [0.05, 0.5, 0.95]
     a, b = plain(x, y, quantile_levels=levels), scaled(x, y, quantile_levels=levels)
     torch.testing.assert_close(b.mi, a.mi)
+    torch.testing.assert_close(b.quantiles[:, 1], a.quantiles[:, 1])  # the 0.5 quantile is the median, unmoved
     log_a, log_b = torch.log1p(a.quantiles), torch.log1p(b.quantiles)
     positive = a.quantiles[:, 0] > 0  # where the lower end is not clipped at the zero point mass
     torch.testing.assert_close((log_b - log_b[:, 1:2])[positive], 2 * (log_a - log_a[:, 1:2])[positive])
