@@ -225,21 +225,35 @@ V2_CATEGORIES: tuple[str, ...] = tuple(c for c in V2_CATEGORY_WEIGHTS if c != "p
 
 def v2_training_families() -> tuple[tuple[str, ...], tuple[float, ...]]:
     """The families of the v2 prior and their probabilities (see :data:`V2_CATEGORY_WEIGHTS`)."""
+    return _training_families(V2_CATEGORY_WEIGHTS, V2_FAMILY_WEIGHTS, V2_SIGNED_SHARE, target_share=0.0)
+
+
+def _training_families(
+    category_weights: dict[str, float], family_weights: dict[str, float], signed_share: float, target_share: float
+) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Families and probabilities of a prior: each category's share split over its training families by
+    ``family_weights``, then ``signed_share`` of each family (outside ``signs``) to ``signed-<family>``, then
+    ``target_share`` of each (outside ``independence``; none when 0) to ``target-<family>``."""
     families: list[str] = []
     weights: list[float] = []
-    for category, share in V2_CATEGORY_WEIGHTS.items():
+    for category, share in category_weights.items():
         names = TRAIN_FAMILIES if category == "paper" else family_names(category, held_out=False)
         if not names:
             raise ValueError(f"category {category!r} has no training family")
-        total = sum(V2_FAMILY_WEIGHTS.get(name, 1.0) for name in names)
+        total = sum(family_weights.get(name, 1.0) for name in names)
         for name in names:
-            each = share * V2_FAMILY_WEIGHTS.get(name, 1.0) / total
+            each = share * family_weights.get(name, 1.0) / total
             if category == "signs" or name.startswith("signed"):
-                families.append(name)
-                weights.append(each)
+                variants = [(name, each)]
             else:
-                families += [name, f"signed-{name}"]
-                weights += [each * (1 - V2_SIGNED_SHARE), each * V2_SIGNED_SHARE]
+                variants = [(name, each * (1 - signed_share)), (f"signed-{name}", each * signed_share)]
+            for variant, w in variants:
+                if category == "independence" or target_share == 0:
+                    families.append(variant)
+                    weights.append(w)
+                else:
+                    families += [variant, f"target-{variant}"]
+                    weights += [w * (1 - target_share), w * target_share]
     total = sum(weights)
     return tuple(families), tuple(w / total for w in weights)
 
@@ -324,28 +338,7 @@ def v3_training_families() -> tuple[tuple[str, ...], tuple[float, ...]]:
     """The families of the v3 prior and their probabilities: :data:`V3_CATEGORY_WEIGHTS` per category, split by
     :data:`V3_FAMILY_WEIGHTS`, then :data:`V3_SIGNED_SHARE` to ``signed-`` (outside ``signs``), then
     :data:`V3_TARGET_SHARE` to ``target-`` (outside ``independence``)."""
-    families: list[str] = []
-    weights: list[float] = []
-    for category, share in V3_CATEGORY_WEIGHTS.items():
-        names = TRAIN_FAMILIES if category == "paper" else family_names(category, held_out=False)
-        if not names:
-            raise ValueError(f"category {category!r} has no training family")
-        total = sum(V3_FAMILY_WEIGHTS.get(name, 1.0) for name in names)
-        for name in names:
-            each = share * V3_FAMILY_WEIGHTS.get(name, 1.0) / total
-            if category == "signs" or name.startswith("signed"):
-                variants = [(name, each)]
-            else:
-                variants = [(name, each * (1 - V3_SIGNED_SHARE)), (f"signed-{name}", each * V3_SIGNED_SHARE)]
-            for variant, w in variants:
-                if category == "independence":
-                    families.append(variant)
-                    weights.append(w)
-                else:
-                    families += [variant, f"target-{variant}"]
-                    weights += [w * (1 - V3_TARGET_SHARE), w * V3_TARGET_SHARE]
-    total = sum(weights)
-    return tuple(families), tuple(w / total for w in weights)
+    return _training_families(V3_CATEGORY_WEIGHTS, V3_FAMILY_WEIGHTS, V3_SIGNED_SHARE, V3_TARGET_SHARE)
 
 
 def _v3_splits() -> dict[str, SplitSpec]:
