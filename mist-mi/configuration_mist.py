@@ -60,7 +60,12 @@ class MistConfig(PreTrainedConfig):
             `"mean"` (v1): disjoint subsamples of at most ``max_n`` rows, quantiles averaged (the interval stays
             that of one subsample). `"pooled"`: ``k = ceil(n / max_n)`` subsamples of exactly ``max_n`` rows that
             cover every row, quantiles averaged, then each quantile's distance from the median scaled by
-            ``sqrt(max_n / n)``, so the interval keeps narrowing as n grows and nothing jumps at ``max_n``.
+            ``(max_n / n) ** pooled_interval_exponent``, so the interval keeps narrowing as n grows and nothing jumps
+            at ``max_n``.
+        pooled_interval_exponent (`float`, defaults to 0.5): the exponent of that contraction. 0.5 (v2) treats the
+            subsamples' errors as independent noise; where they share a bias (every subsample reads the same
+            distribution), the pooled estimate keeps it, and a smaller exponent, fit on validation samples larger
+            than ``max_n``, keeps the interval around it. 0 keeps one subsample's interval.
         sort_columns (`bool`, defaults to `True`): put the columns inside X and inside Y in a canonical order (by
             decreasing largest absolute correlation with the other side) before the rows are read, which makes the
             model invariant to column order (up to exact ties of that key).
@@ -135,6 +140,7 @@ class MistConfig(PreTrainedConfig):
     max_n: int = 500
     trained_max_n: int | None = None
     large_n: str = "mean"
+    pooled_interval_exponent: float = 0.5
     sort_columns: bool = True
     symmetrize: str = "average"
     sign_canonical: bool = False
@@ -246,6 +252,8 @@ class MistConfig(PreTrainedConfig):
                              f"{self.num_head_layers} and {self.head_hidden_size}")  # fmt: skip
         if self.anchor_max_dims < 2:
             raise ValueError(f"anchor_max_dims must be >= 2 (one column a side), got {self.anchor_max_dims}")
+        if not 0 <= self.pooled_interval_exponent <= 1:
+            raise ValueError(f"pooled_interval_exponent must be in [0, 1], got {self.pooled_interval_exponent}")
         if self.anchored_head and not self.anchors:
             raise ValueError("anchored_head mixes the anchors: it needs anchors=True")
         if self.interval_scales is not None:

@@ -85,6 +85,8 @@ def test_removed_encoders_are_refused(encoder, tmp_path):
         (dict(anchor_ks=[3, 3]), "anchor_ks must hold distinct integers >= 1"),
         (dict(anchor_max_dims=1), "anchor_max_dims must be >= 2"),
         (dict(num_head_layers=0), "need num_head_layers >= 1 and head_hidden_size >= 1"),
+        (dict(pooled_interval_exponent=-0.1), r"pooled_interval_exponent must be in \[0, 1\]"),
+        (dict(pooled_interval_exponent=1.5), r"pooled_interval_exponent must be in \[0, 1\]"),
         (dict(head_hidden_size=0), "need num_head_layers >= 1 and head_hidden_size >= 1"),
         (dict(head_hidden_size=64.0), r"head_hidden_size must be an integer, got 64.0 \(float\)"),
         (dict(anchored_head=True), "anchored_head mixes the anchors: it needs anchors=True"),

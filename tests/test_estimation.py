@@ -380,15 +380,22 @@ def test_pooled_intervals_narrow_with_n_without_a_jump_at_max_n(pooled_model, sh
     assert big.rows_used == 3200 and big.subsamples == 32
 
 
-@pytest.mark.parametrize("n, max_subsamples", [(250, 32), (1000, 4)])  # every row read; 400 of 1,000 read
-def test_pooled_estimate_is_the_contracted_mean_of_its_subsamples(pooled_model, n, max_subsamples):
+@pytest.mark.parametrize(
+    "n, max_subsamples, exponent", [(250, 32, 0.5), (1000, 4, 0.5), (1000, 4, 0.2)]
+)  # every row read; 400 of 1,000 read; a weaker contraction (config.pooled_interval_exponent)
+def test_pooled_estimate_is_the_contracted_mean_of_its_subsamples(pooled_model, n, max_subsamples, exponent):
     """By hand: the subsamples' quantile vectors averaged, then contracted towards their median by
-    sqrt(max_n / rows read); the point estimate is the 0.5 quantile (six levels: no middle element to fall on)."""
+    (max_n / rows read) ** pooled_interval_exponent; the point estimate is the 0.5 quantile (six levels: no middle
+    element to fall on)."""
     x, y = data(n=n, dx=2, dy=2, seed=9)
     levels = (0.3, 0.6, 0.8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the capped case says how many rows it reads
-        est = estimate_mi(x, y, pooled_model, seed=4, max_subsamples=max_subsamples, quantile_levels=levels)
+    pooled_model.config.pooled_interval_exponent = exponent
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the capped case says how many rows it reads
+            est = estimate_mi(x, y, pooled_model, seed=4, max_subsamples=max_subsamples, quantile_levels=levels)
+    finally:
+        pooled_model.config.pooled_interval_exponent = 0.5
     parts = _subsample_indices(n, 100, max_subsamples, seed=4, pooled=True)
     rows = len(set(np.concatenate(parts)))
     assert (est.subsamples, est.rows_used) == (len(parts), rows) and rows == min(n, 100 * max_subsamples)
@@ -396,7 +403,7 @@ def test_pooled_estimate_is_the_contracted_mean_of_its_subsamples(pooled_model, 
     mean = np.mean([s.quantiles for s in singles], 0)
     at = {round(float(t), 6): i for i, t in enumerate(est.quantile_levels)}
     assert sorted(at) == [0.05, 0.3, 0.5, 0.6, 0.8, 0.95]
-    expected = mean[at[0.5]] + (mean - mean[at[0.5]]) * math.sqrt(100 / rows)
+    expected = mean[at[0.5]] + (mean - mean[at[0.5]]) * (100 / rows) ** exponent
     np.testing.assert_allclose(est.quantiles, expected, rtol=1e-5, atol=1e-6)
     assert est.mi == pytest.approx(expected[at[0.5]], rel=1e-5, abs=1e-6)
     assert est.interval == pytest.approx((expected[at[0.05]], expected[at[0.95]]), rel=1e-5, abs=1e-6)

@@ -210,14 +210,16 @@ def _subsample_indices(n: int, max_n: int, max_subsamples: int, seed: int, poole
     return [perm[(start + np.arange(max_n)) % n] for start in starts]
 
 
-def _pool_quantiles(q: np.ndarray, levels: np.ndarray, max_n: int, rows: int, pooled: bool) -> np.ndarray:
+def _pool_quantiles(
+    q: np.ndarray, levels: np.ndarray, max_n: int, rows: int, pooled: bool, exponent: float = 0.5
+) -> np.ndarray:
     """One quantile vector from the subsamples' ``q`` ``(k, Q)``: their mean, and with ``pooled`` each quantile's
-    distance from the median scaled by ``sqrt(max_n / rows)`` (``rows``: distinct rows read)."""
+    distance from the median scaled by ``(max_n / rows) ** exponent`` (``rows``: distinct rows read)."""
     mean = q.mean(0)  # the mean of monotone quantile vectors stays monotone
     if not pooled or rows <= max_n:
         return mean
     median = mean[np.searchsorted(levels, 0.5)]
-    return median + (mean - median) * math.sqrt(max_n / rows)  # a contraction towards the median: still >= 0
+    return median + (mean - median) * (max_n / rows) ** exponent  # a contraction towards the median: still >= 0
 
 
 @torch.inference_mode()
@@ -433,7 +435,9 @@ def _estimate_valid(
             results.append(None)
             continue
         n, dx, dy = shape
-        q = _pool_quantiles(quantiles[owner_arr == p], levels, mist.config.max_n, counts[p][1], pooled) * scale
+        exponent = mist.config.pooled_interval_exponent
+        q = _pool_quantiles(quantiles[owner_arr == p], levels, mist.config.max_n, counts[p][1], pooled, exponent)
+        q = q * scale
         results.append(
             MIEstimate(
                 mi=float(q[np.searchsorted(levels, 0.5)]),
