@@ -201,8 +201,15 @@ class MistConfig(PreTrainedConfig):
             raise ValueError(f"knn_rows must be >= 8, got {self.knn_rows}")
         if not self.zero_margin > 0:
             raise ValueError(f"zero_margin must be > 0, got {self.zero_margin}")
+        if self.num_head_layers < 1 or (self.head_hidden_size is not None and self.head_hidden_size < 1):
+            raise ValueError(f"need num_head_layers >= 1 and head_hidden_size >= 1 (or None), got "
+                             f"{self.num_head_layers} and {self.head_hidden_size}")  # fmt: skip
+        if not 0 <= self.pooled_interval_exponent <= 1:
+            raise ValueError(f"pooled_interval_exponent must be in [0, 1], got {self.pooled_interval_exponent}")
         self._check_head_statistics()
         self._check_anchors()
+        if self.interval_scales is not None:
+            check_interval_scales(self.interval_scales)
         if self.min_n < 2 or self.max_n < self.min_n:
             raise ValueError(f"need 2 <= min_n <= max_n, got min_n={self.min_n}, max_n={self.max_n}")
         if self.max_n > self.trained_max_n:
@@ -247,17 +254,10 @@ class MistConfig(PreTrainedConfig):
         if min(ks) < 1 or len(set(ks)) < len(ks):
             raise ValueError(f"anchor_ks must hold distinct integers >= 1, got {ks}")
         self.anchor_ks = sorted(ks)
-        if self.num_head_layers < 1 or (self.head_hidden_size is not None and self.head_hidden_size < 1):
-            raise ValueError(f"need num_head_layers >= 1 and head_hidden_size >= 1 (or None), got "
-                             f"{self.num_head_layers} and {self.head_hidden_size}")  # fmt: skip
         if self.anchor_max_dims < 2:
             raise ValueError(f"anchor_max_dims must be >= 2 (one column a side), got {self.anchor_max_dims}")
-        if not 0 <= self.pooled_interval_exponent <= 1:
-            raise ValueError(f"pooled_interval_exponent must be in [0, 1], got {self.pooled_interval_exponent}")
         if self.anchored_head and not self.anchors:
             raise ValueError("anchored_head mixes the anchors: it needs anchors=True")
-        if self.interval_scales is not None:
-            check_interval_scales(self.interval_scales)
 
     def _check_types(self) -> None:
         """Every numeric and boolean field has its type (``"500"`` is not an int, ``1`` is not a bool), so that a

@@ -22,25 +22,6 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def load_shards(folder: Path, split: str, limit: int | None = None) -> dict:
-    """The shards of ``split`` in ``folder``, concatenated in index order (at most ``limit`` examples)."""
-    import torch
-
-    paths = sorted(folder.glob(f"{split}-*.pt"))
-    if not paths:
-        raise SystemExit(f"no shards of {split!r} in {folder}")
-    shards = [torch.load(p, weights_only=False) for p in paths]
-    sources = {json.dumps(s["source"], sort_keys=True) for s in shards}
-    if len(sources) > 1:
-        raise SystemExit(f"the shards of {split!r} in {folder} come from different settings: {sorted(sources)}")
-    out = {key: torch.cat([s[key] for s in shards]) for key in ("inputs", "mi", "n", "dim_x", "dim_y", "index")}
-    out["family"] = [f for s in shards for f in s["family"]]
-    out["source"] = shards[0]["source"]
-    if limit is not None:
-        out = {k: (v[:limit] if k != "source" else v) for k, v in out.items()}
-    return out
-
-
 def calibrate(model, validation: dict) -> dict:
     """``interval_scales`` of ``model`` fit on the cached ``validation`` inputs (see
     :func:`mist_hf.training.calibration.fit_interval_scales`)."""
@@ -80,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from mist_hf.configuration_mist import MistConfig
     from mist_hf.modeling_mist import MistModel
-    from mist_hf.training.head_refit import refit_head
+    from mist_hf.training.head_refit import load_head_inputs, refit_head
 
     torch.manual_seed(args.seed)
-    train = load_shards(args.cache, args.train_split, args.train_examples)
-    validation = load_shards(args.cache, args.validation_split)
+    train = load_head_inputs(args.cache, args.train_split, args.train_examples)
+    validation = load_head_inputs(args.cache, args.validation_split)
     source = train["source"]
     if validation["source"] != {**source, "split": args.validation_split}:
         raise SystemExit(f"training and validation shards differ in settings: {source} / {validation['source']}")

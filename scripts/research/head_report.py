@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 N_BINS = (10, 100, 300, 1000, 2000, 5001)
 
@@ -31,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import torch
-    from fit_head import load_shards
 
     from mist_hf.configuration_mist import anchor_names
     from mist_hf.layers import log_space_to_mi
     from mist_hf.modeling_mist import MistModel
+    from mist_hf.training.head_refit import load_head_inputs
 
-    data = load_shards(args.cache, args.split)
+    data = load_head_inputs(args.cache, args.split)
     mi, n = data["mi"].numpy(), data["n"].numpy()
     names = anchor_names(data["source"]["anchor_ks"])
     anchors = data["inputs"][:, -3 * len(names) : -2 * len(names)].double().expm1().numpy()  # log1p block

@@ -10,7 +10,9 @@ every symmetry that the encoder and the input statistics give is kept.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -106,3 +108,26 @@ def refit_head(
     head.load_state_dict(best_state)
     head.eval()
     return record
+
+
+def load_head_inputs(folder: Path, split: str, limit: int | None = None) -> dict:
+    """The head-input shards of ``split`` that ``scripts/cache_head_inputs.py`` wrote to ``folder``, concatenated in
+    index order (at most ``limit`` examples): ``inputs`` ``(N, D)``, ``mi``, ``n``, ``dim_x``, ``dim_y``, ``index``,
+    ``family`` and the ``source`` settings they were computed with.
+
+    Raises:
+        SystemExit: no shard of ``split``, or shards computed with different settings.
+    """
+    paths = sorted(folder.glob(f"{split}-*.pt"))
+    if not paths:
+        raise SystemExit(f"no shards of {split!r} in {folder}")
+    shards = [torch.load(p, weights_only=False) for p in paths]
+    sources = {json.dumps(s["source"], sort_keys=True) for s in shards}
+    if len(sources) > 1:
+        raise SystemExit(f"the shards of {split!r} in {folder} come from different settings: {sorted(sources)}")
+    out = {key: torch.cat([s[key] for s in shards]) for key in ("inputs", "mi", "n", "dim_x", "dim_y", "index")}
+    out["family"] = [f for s in shards for f in s["family"]]
+    out["source"] = shards[0]["source"]
+    if limit is not None:
+        out = {k: (v[:limit] if k != "source" else v) for k, v in out.items()}
+    return out
